@@ -1,0 +1,51 @@
+# SlotOptim. `make help` lists the targets; CI runs `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Every Python or SQL file: a new one must be linked into the editable install (strict mode).
+SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip "setuptools>=75" wheel
+	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ml]' --config-settings editable_mode=strict
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install SlotOptim with its dev and ml extras
+
+run: install ## migrate the embedded database, load the demo practice and run the service
+	$(BIN)/slotoptim import --demo --replace
+	$(BIN)/slotoptim gaps --provider dr-chen --start "$$(date -d 'tomorrow 00:00' -Iseconds)" --end "$$(date -d 'tomorrow 23:59' -Iseconds)"
+	$(BIN)/slotoptim run
+
+test: install lint typecheck test-py ## lint, type-check and run every test (pgTAP and pytest)
+
+test-py: install
+	$(BIN)/pytest -q
+
+lint: install ## ruff
+	$(BIN)/ruff check infra api listener ml migrations sql tests
+	$(BIN)/ruff format --check infra api listener ml migrations sql tests
+
+typecheck: install ## mypy --strict on the slotoptim packages
+	$(BIN)/mypy -p slotoptim
+
+fmt: install ## format the Python sources
+	$(BIN)/ruff format infra api listener ml migrations sql tests
+	$(BIN)/ruff check --fix infra api listener ml migrations sql tests
+
+bench: install ## benchmarks; prints medians and ratios against naive baselines
+	$(BIN)/python -m slotoptim.bench
+
+db-stop: install ## stop the embedded PostgreSQL
+	$(BIN)/slotoptim db stop
+
+clean: ## remove the virtualenv and build files
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,240 @@
+"""The `slotoptim` command.
+
+Exit status: 0 success, 2 a problem with the user's input (the message names the field), 1 anything
+else. Commands of the optional `[ml]` extra register themselves if it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+
+from slotoptim.practice.errors import PracticeError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+# Command groups of the [ml] extra: module path -> the group they add.
+OPTIONAL_GROUPS = ("slotoptim.ml.cli", "slotoptim.ml.optimize.cli", "slotoptim.ml.simulate.cli")
+
+
+class UsageError(Exception):
+    """A bad option value; the message names the option."""
+
+
+def _instant(option: str, value: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"{option}: {value!r} needs a UTC offset, e.g. 2026-11-24T08:00:00-05:00")
+    return parsed
+
+
+def _day(option: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from slotoptim.db import database_url
+    from slotoptim.migrate import current_revision, migrate
+
+    url = database_url()
+    changed = migrate(url)
+    print(json.dumps({"revision": current_revision(url), "changed": changed}))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from slotoptim.db import connect, database_url
+    from slotoptim.migrate import migrate
+    from slotoptim.practice.demo import build_demo_practice, today_in_demo_zone
+    from slotoptim.practice.importer import import_practice
+    from slotoptim.practice.schema import check_practice, read_practice_file
+
+    if args.demo:
+        start = _day("--start", args.start) if args.start else today_in_demo_zone()
+        document = build_demo_practice(start)
+        check_practice(document)
+    elif args.file:
+        document = read_practice_file(Path(args.file))
+    else:
+        raise UsageError("FILE: give a practice file, or --demo")
+    url = database_url()
+    migrate(url)
+    with connect(url) as conn:
+        summary = import_practice(conn, document, replace=args.replace)
+    print(json.dumps({"imported": summary.org_key, "counts": summary.counts}))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from slotoptim.db import connect
+    from slotoptim.practice.exporter import export_practice, org_keys
+
+    with connect() as conn:
+        org_key = args.org
+        if org_key is None:
+            keys = org_keys(conn)
+            if len(keys) != 1:
+                raise UsageError(f"--org: name the organisation to export (found: {', '.join(keys) or 'none'})")
+            org_key = keys[0]
+        document = export_practice(conn, org_key)
+    text = json.dumps(document, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from slotoptim.db import connect
+    from slotoptim.gapreport import provider_gaps
+    from slotoptim.output import format_table, print_json
+
+    start, end = _instant("--start", args.start), _instant("--end", args.end)
+    if end <= start:
+        raise UsageError("--end: must be after --start")
+    with connect() as conn:
+        if args.org:
+            conn.execute(
+                "select set_config('slotoptim.org_id', (select id::text from slotoptim_private.organisation"
+                " where key = %s), false)",
+                (args.org,),
+            )
+        gaps = provider_gaps(conn, args.provider, start, end)
+    if args.format == "json":
+        print_json(gaps)
+    else:
+        print(
+            format_table(
+                ["provider", "start", "end", "minutes", "kind", "fits"],
+                [[g["provider"], g["start"], g["end"], g["minutes"], g["kind"], ",".join(g["fits"])] for g in gaps],
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_demo_practice(args: argparse.Namespace) -> int:
+    from slotoptim.practice.demo import build_demo_practice, today_in_demo_zone
+
+    start = _day("--start", args.start) if args.start else today_in_demo_zone()
+    text = json.dumps(build_demo_practice(start, seed=args.seed), indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from slotoptim.db import database_url
+    from slotoptim.listener.gap_watch import run_until_signalled
+    from slotoptim.migrate import migrate
+
+    url = database_url()
+    migrate(url)
+    run_until_signalled(url, poll_seconds=args.poll_seconds)
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from slotoptim import embedded
+    from slotoptim.config import load_settings
+    from slotoptim.db import database_url
+
+    settings = load_settings()
+    if args.action == "url":
+        print(database_url(settings))
+    elif args.action == "stop":
+        if not settings.embedded_database:
+            raise UsageError("db stop: DATABASE_URL is set; only the embedded server can be stopped from here")
+        stopped = embedded.stop_postgres(settings.state_dir / "postgres")
+        print(json.dumps({"stopped": stopped}))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slotoptim", description="PostgreSQL-native appointment slot optimizer.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("import", help="import a practice file (one transaction)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="practice JSON file")
+    p.add_argument("--demo", action="store_true", help="import the demo practice instead of a file")
+    p.add_argument("--start", help="with --demo: first day of the demo fortnight (default today)")
+    p.add_argument("--replace", action="store_true", help="replace the organisation if it exists")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export a practice as JSON")
+    p.add_argument("--org", help="organisation key (default: the only one)")
+    p.add_argument("--out", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("gaps", help="the gaps of a provider in a window")
+    p.add_argument("--provider", required=True, help="provider key, or org/provider")
+    p.add_argument("--start", required=True, help="window start, ISO 8601 with offset")
+    p.add_argument("--end", required=True, help="window end, ISO 8601 with offset")
+    p.add_argument("--org", help="organisation key, when several share provider keys")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("demo-practice", help="write the demo practice file")
+    p.add_argument("--start", help="first day of the fortnight (default today)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_demo_practice)
+
+    p = sub.add_parser("run", help="migrate, then run the service until SIGTERM")
+    p.add_argument("--poll-seconds", type=float, default=5.0, help="safety-net poll interval")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("db", help="the database: print its URL, or stop the embedded server")
+    p.add_argument("action", choices=["url", "stop"])
+    p.set_defaults(func=cmd_db)
+
+    for module_name in OPTIONAL_GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+        return status
+    except (UsageError, PracticeError) as exc:
+        print(f"slotoptim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except psycopg.Error as exc:
+        from slotoptim.practice.dberrors import explain, is_user_error
+
+        if is_user_error(exc):
+            print(f"slotoptim: error: {explain(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"slotoptim: database error: {str(exc).strip()}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

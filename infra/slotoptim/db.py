@@ -1,0 +1,55 @@
+"""Database connections: the configured server, or the embedded one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+
+from slotoptim import embedded
+from slotoptim.config import Settings, load_settings
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The libpq URL of the application database, starting the embedded server when needed."""
+    settings = settings or load_settings()
+    if settings.database_url is not None:
+        return settings.database_url
+    admin = embedded.postgres_server_uri(settings.state_dir / "postgres")
+    embedded.ensure_database(admin, settings.database_name)
+    return embedded.with_database(admin, settings.database_name)
+
+
+def sqlalchemy_url(libpq_url: str) -> str:
+    """The same database as a SQLAlchemy URL (psycopg 3 driver); alembic runs on SQLAlchemy."""
+    from sqlalchemy.engine import make_url
+
+    params = psycopg.conninfo.conninfo_to_dict(libpq_url)
+    query = {k: str(v) for k, v in params.items() if k not in {"user", "password", "host", "port", "dbname"}}
+    host = str(params.get("host") or "")
+    if host.startswith("/"):
+        # Unix socket directory: SQLAlchemy passes it through as the host query parameter.
+        query["host"] = host
+        host = ""
+    url = make_url("postgresql+psycopg://")
+    return url.set(
+        username=str(params["user"]) if params.get("user") else None,
+        password=str(params["password"]) if params.get("password") else None,
+        host=host or None,
+        port=int(str(params["port"])) if params.get("port") and host else None,
+        database=str(params.get("dbname") or "") or None,
+        query=query,
+    ).render_as_string(hide_password=False)
+
+
+@contextmanager
+def connect(url: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection[dict[str, object]]]:
+    """A connection with dict rows; commits on success, rolls back on error."""
+    conn = psycopg.connect(url or database_url(), autocommit=autocommit, row_factory=dict_row)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()

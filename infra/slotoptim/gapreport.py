@@ -1,0 +1,44 @@
+"""`slotoptim gaps`: the gaps of one provider in a window, from slotoptim.gaps()."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.types.range import Range
+
+
+def provider_gaps(
+    conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone."""
+    tz_row = conn.execute(
+        "select p.timezone from slotoptim_private.provider p where p.id = slotoptim_private.resolve_provider(%s)",
+        (provider_key,),
+    ).fetchone()
+    assert tz_row is not None
+    tz = ZoneInfo(str(tz_row["timezone"] if isinstance(tz_row, dict) else tz_row[0]))
+    rows = conn.execute(
+        "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",
+        (provider_key, start, end),
+    ).fetchall()
+    out = []
+    for row in rows:
+        record = (
+            row if isinstance(row, dict) else dict(zip(("provider_key", "during", "kind", "fits"), row, strict=True))
+        )
+        during: Range[dt.datetime] = record["during"]
+        assert during.lower is not None and during.upper is not None
+        out.append(
+            {
+                "provider": record["provider_key"],
+                "start": during.lower.astimezone(tz).isoformat(),
+                "end": during.upper.astimezone(tz).isoformat(),
+                "minutes": int((during.upper - during.lower).total_seconds() // 60),
+                "kind": record["kind"],
+                "fits": list(record["fits"]),
+            }
+        )
+    return out

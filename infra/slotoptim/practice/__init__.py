@@ -1,0 +1,1 @@
+"""Practice files: JSON import and export of a whole practice, and the demo practice."""

@@ -1,0 +1,1 @@
+"""The listener: wakes on NOTIFY, reads the durable rows, and acts on them."""

@@ -1,0 +1,2 @@
+"""Alembic migrations. Forward-only, numbered, one transaction each; sql/ stays the source of truth for
+functions and views (see slotoptim.sqlfiles)."""

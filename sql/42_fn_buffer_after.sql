@@ -1,0 +1,48 @@
+-- The one place buffers come from: minutes to keep free after an appointment of a service.
+-- = the service's default + every matching active buffer rule, capped at the organisation's maximum.
+-- A rule on "new customer" applies only when the customer is known: a customer is new when they
+-- have no attended (arrived or completed) appointment that started before p_starts_at.
+create or replace function slotoptim_private.buffer_after(
+  p_service_id bigint,
+  p_provider_id bigint,
+  p_customer_id bigint default null,
+  p_starts_at timestamptz default null
+)
+returns integer
+language sql
+stable
+set search_path = ''
+as $$
+  with customer_state as (
+    select case
+             when p_customer_id is null then null
+             else not exists (
+               select 1
+                 from slotoptim_private.appointment as a
+                where a.customer_id = p_customer_id
+                  and a.status in ('arrived', 'completed')
+                  and lower(a.period) < coalesce(p_starts_at, 'infinity'::timestamptz)
+             )
+           end as is_new
+  )
+  select greatest(0, least(
+           s.buffer_after_minutes + coalesce(sum(r.extra_minutes), 0),
+           coalesce(max(st.max_buffer_minutes), 60)
+         ))::integer
+    from slotoptim_private.service as s
+    cross join customer_state as c
+    left join slotoptim_private.organisation_settings as st on st.org_id = s.org_id
+    left join slotoptim_private.buffer_rule as r
+      on r.org_id = s.org_id
+     and r.active
+     and (r.when_new_customer is null or r.when_new_customer = c.is_new)
+     and (r.when_category is null or r.when_category = s.category)
+     and (r.when_min_complexity is null or s.complexity >= r.when_min_complexity)
+     and (r.when_service_id is null or r.when_service_id = s.id)
+     and (r.when_provider_id is null or r.when_provider_id = p_provider_id)
+   where s.id = p_service_id
+   group by s.id, s.buffer_after_minutes;
+$$;
+
+comment on function slotoptim_private.buffer_after(bigint, bigint, bigint, timestamptz) is
+  'Buffer minutes after an appointment: service default + matching buffer rules, capped. The single source of buffers.';

@@ -1,0 +1,94 @@
+"""The slotoptim command, run as a user runs it, against the test server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def slotoptim(url: str, *args: str, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "slotoptim.cli", *args], capture_output=True, text=True, env=env, check=False, cwd=tmp
+    )
+
+
+def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
+    done = slotoptim(fresh_db, "import", "--demo", "--start", "2026-11-23")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["counts"]["waitlist"] == 200
+
+    done = slotoptim(
+        fresh_db,
+        "gaps",
+        "--provider",
+        "dr-chen",
+        "--start",
+        "2026-11-24T00:00:00-05:00",
+        "--end",
+        "2026-11-25T00:00:00-05:00",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    gaps: list[dict[str, Any]] = json.loads(done.stdout)
+    assert gaps and all(g["kind"] in ("bookable", "fragment") for g in gaps)
+    assert all(g["start"].startswith("2026-11-24T") and g["start"].endswith("-05:00") for g in gaps)
+
+    out = tmp_path / "practice.json"
+    done = slotoptim(fresh_db, "export", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["organisation"]["key"] == "harbourview"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [
+                "gaps",
+                "--provider",
+                "dr-x",
+                "--start",
+                "2026-11-24T00:00:00-05:00",
+                "--end",
+                "2026-11-25T00:00:00-05:00",
+            ],
+            "unknown provider 'dr-x'",
+        ),
+        (
+            ["gaps", "--provider", "dr-chen", "--start", "tomorrow", "--end", "2026-11-25T00:00:00-05:00"],
+            "--start: 'tomorrow' is not an ISO 8601 date-time",
+        ),
+        (["import", "/nonexistent/practice.json"], "cannot read the file"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(fresh_db: str, args: list[str], message: str) -> None:
+    done = slotoptim(fresh_db, *args)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_file_names_the_field_and_imports_nothing(fresh_db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "slotoptim.practice/1",
+                "organisation": {"key": "x", "name": "X", "timezone": "Europe/Paris"},
+                "services": [{"key": "s", "name": "S", "minutes": 0}],
+            }
+        )
+    )
+    done = slotoptim(fresh_db, "import", str(bad))
+    assert done.returncode == 2
+    assert "services[0].minutes" in done.stderr
+    done = slotoptim(fresh_db, "export")
+    assert done.returncode == 2 and "found: none" in done.stderr
