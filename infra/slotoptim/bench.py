@@ -57,7 +57,8 @@ with candidates as (
      and not exists (select 1 from slotoptim_private.closure c
                       where c.during && tstzrange(w.slot, w.slot + interval '5 minutes'))
 ), runs as (
-  select provider_id, slot, slot - (row_number() over (partition by provider_id order by slot)) * interval '5 minutes' as grp
+  select provider_id, slot,
+         slot - (row_number() over (partition by provider_id order by slot)) * interval '5 minutes' as grp
     from free
 )
 select provider_id, min(slot) as starts, max(slot) + interval '5 minutes' as ends
@@ -146,15 +147,19 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True) as conn:
         providers = _build(conn)
         tz = dt.timezone(dt.timedelta(hours=-5))
-        month = (dt.datetime.combine(FIRST_DAY, dt.time(0), tz), dt.datetime.combine(FIRST_DAY, dt.time(0), tz)
-                 + dt.timedelta(days=DAYS))
+        month = (
+            dt.datetime.combine(FIRST_DAY, dt.time(0), tz),
+            dt.datetime.combine(FIRST_DAY, dt.time(0), tz) + dt.timedelta(days=DAYS),
+        )
         day = (month[0], month[0] + dt.timedelta(days=1))
 
         def ours_month() -> object:
             return conn.execute("select * from slotoptim.gaps('p000', tstzrange(%s, %s))", month).fetchall()
 
         def naive_month() -> object:
-            return conn.execute(NAIVE_GAPS, {"during": f"[{month[0]},{month[1]})", "providers": providers[:1]}).fetchall()
+            return conn.execute(
+                NAIVE_GAPS, {"during": f"[{month[0]},{month[1]})", "providers": providers[:1]}
+            ).fetchall()
 
         def ours_all() -> object:
             return conn.execute("select * from slotoptim.gaps(tstzrange(%s, %s))", day).fetchall()
@@ -163,8 +168,10 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
             return conn.execute(NAIVE_GAPS, {"during": f"[{day[0]},{day[1]})", "providers": providers}).fetchall()
 
         # Both approaches must agree on the free time before their speed means anything.
-        ours = {(r[1].lower, r[1].upper) for r in conn.execute(
-            "select * from slotoptim.gaps('p000', tstzrange(%s, %s))", month).fetchall()}
+        ours = {
+            (r[1].lower, r[1].upper)
+            for r in conn.execute("select * from slotoptim.gaps('p000', tstzrange(%s, %s))", month).fetchall()
+        }
         naive = {(r[1], r[2]) for r in naive_month()}  # type: ignore[attr-defined]
         agree = ours == naive
         results = {
@@ -174,7 +181,9 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
             "naive_200_providers_one_day_ms": _median_ms(naive_all, 3),
             "gap_sets_agree": agree,
         }
-    results["speedup_one_provider_30_days"] = results["naive_one_provider_30_days_ms"] / results["gaps_one_provider_30_days_ms"]
+    results["speedup_one_provider_30_days"] = (
+        results["naive_one_provider_30_days_ms"] / results["gaps_one_provider_30_days_ms"]
+    )
     results["speedup_200_providers_one_day"] = (
         results["naive_200_providers_one_day_ms"] / results["gaps_200_providers_one_day_ms"]
     )
@@ -183,12 +192,16 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
 
 def _print(results: dict[str, Any]) -> None:
     print("gap analysis (median of repeated runs, same database, same run)")
-    print(f"  one provider, 30 days:   slotoptim.gaps {results['gaps_one_provider_30_days_ms']:8.2f} ms"
-          f"   naive {results['naive_one_provider_30_days_ms']:9.2f} ms"
-          f"   ratio {results['speedup_one_provider_30_days']:6.1f}x")
-    print(f"  200 providers, one day:  slotoptim.gaps {results['gaps_200_providers_one_day_ms']:8.2f} ms"
-          f"   naive {results['naive_200_providers_one_day_ms']:9.2f} ms"
-          f"   ratio {results['speedup_200_providers_one_day']:6.1f}x")
+    print(
+        f"  one provider, 30 days:   slotoptim.gaps {results['gaps_one_provider_30_days_ms']:8.2f} ms"
+        f"   naive {results['naive_one_provider_30_days_ms']:9.2f} ms"
+        f"   ratio {results['speedup_one_provider_30_days']:6.1f}x"
+    )
+    print(
+        f"  200 providers, one day:  slotoptim.gaps {results['gaps_200_providers_one_day_ms']:8.2f} ms"
+        f"   naive {results['naive_200_providers_one_day_ms']:9.2f} ms"
+        f"   ratio {results['speedup_200_providers_one_day']:6.1f}x"
+    )
     print(f"  naive and set-based gap sets agree: {results['gap_sets_agree']}")
 
 

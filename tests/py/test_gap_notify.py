@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
 from slotoptim.listener.gap_watch import GapWatcher
 from slotoptim.practice.demo import build_demo_practice
 from slotoptim.practice.importer import import_practice

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
 from slotoptim.migrate import current_revision, migrate
 from slotoptim.sqlfiles import build_from_sources, structural_files
 
@@ -45,8 +46,11 @@ def _schema_dump(url: str) -> str:
         check=True,
     ).stdout
     # Drop what differs between any two dumps: comments, blank lines, and pg_dump 18's random \restrict key.
+    # Some servers also tag columns with a per-database attribute version (pg_attver): not schema.
     lines = [
-        line for line in out.splitlines() if line.strip() and not line.startswith(("--", "\\restrict", "\\unrestrict"))
+        line
+        for line in out.splitlines()
+        if line.strip() and not line.startswith(("--", "\\restrict", "\\unrestrict")) and "pg_attver=" not in line
     ]
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from slotoptim.practice.demo import build_demo_practice
 from slotoptim.practice.errors import PracticeError
 from slotoptim.practice.exporter import export_practice
