@@ -4,8 +4,9 @@ replicas starting at once migrate one after the other; then the repeatable sql/ 
 from __future__ import annotations
 
 from alembic import context
-from slotoptim.sqlfiles import apply_repeatables
 from sqlalchemy import create_engine, text
+
+from slotoptim.sqlfiles import apply_repeatables
 
 # An arbitrary, fixed key: every SlotOptim process that migrates takes this lock.
 MIGRATION_LOCK_KEY = 0x5107_0071

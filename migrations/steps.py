@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import op
+
 from slotoptim.sqlfiles import execute_script
 
 
