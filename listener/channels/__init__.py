@@ -1,0 +1,1 @@
+"""Outbound channels: SMS and WhatsApp through Twilio, email through SMTP, and a console channel."""
