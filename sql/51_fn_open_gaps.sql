@@ -70,6 +70,39 @@ begin
        and closed_at = p_at
        and during && v_gap;
 
+    -- Offers of a merged gap stay valid (their slots lie inside the new gap): the oldest live
+    -- campaign moves over with its offers; any other is cancelled and its offers withdrawn.
+    perform slotoptim_private.retract_offers(c.gap_id, 'retracted', p_at)
+       from slotoptim_private.offer_campaign as c
+       join slotoptim_private.gap as old on old.id = c.gap_id and old.merged_into = v_new_id
+      where c.status in ('running', 'awaiting_approval')
+        and c.id <> (select min(c2.id) from slotoptim_private.offer_campaign as c2
+                       join slotoptim_private.gap as g2 on g2.id = c2.gap_id and g2.merged_into = v_new_id
+                      where c2.status in ('running', 'awaiting_approval'));
+    update slotoptim_private.offer_campaign as c
+       set status = 'cancelled', closed_at = p_at, next_action_at = null
+      from slotoptim_private.gap as old
+     where old.id = c.gap_id and old.merged_into = v_new_id
+       and c.status in ('running', 'awaiting_approval')
+       and c.id <> (select min(c2.id) from slotoptim_private.offer_campaign as c2
+                      join slotoptim_private.gap as g2 on g2.id = c2.gap_id and g2.merged_into = v_new_id
+                     where c2.status in ('running', 'awaiting_approval'));
+    update slotoptim_private.offer as o
+       set gap_id = v_new_id
+      from slotoptim_private.offer_campaign as c
+      join slotoptim_private.gap as old on old.id = c.gap_id and old.merged_into = v_new_id
+     where o.campaign_id = c.id and c.status in ('running', 'awaiting_approval');
+    update slotoptim_private.offer_campaign as c
+       set gap_id = v_new_id, next_action_at = p_at
+      from slotoptim_private.gap as old
+     where old.id = c.gap_id and old.merged_into = v_new_id
+       and c.status in ('running', 'awaiting_approval');
+    update slotoptim_private.gap
+       set status = 'offering'
+     where id = v_new_id
+       and exists (select 1 from slotoptim_private.offer_campaign as c
+                    where c.gap_id = v_new_id and c.status in ('running', 'awaiting_approval'));
+
     perform pg_catalog.pg_notify(
       'slotoptim_gap',
       pg_catalog.json_build_object('v', 1, 'type', 'gap_opened', 'gap_id', v_new_id, 'org_id', v_org_id)::text
@@ -100,6 +133,11 @@ begin
        and during && v_appointment.blocked
     returning *
   loop
+    -- Whoever was offered this gap hears it is gone; its campaign ends.
+    perform slotoptim_private.retract_offers(v_gap.id, 'filled', p_at);
+    update slotoptim_private.offer_campaign
+       set status = 'filled', closed_at = p_at, next_action_at = null
+     where gap_id = v_gap.id and status in ('running', 'awaiting_approval');
     perform slotoptim_private.open_gaps(
       v_gap.provider_id,
       pg_catalog.tstzmultirange(v_gap.during) - pg_catalog.tstzmultirange(v_appointment.blocked),

@@ -141,13 +141,63 @@ def cmd_demo_practice(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
     from slotoptim.db import database_url
-    from slotoptim.listener.gap_watch import run_until_signalled
+    from slotoptim.listener.channels.registry import channels_from_env
+    from slotoptim.listener.engine import Engine, run_until_signalled
+    from slotoptim.listener.sender import Sender, SenderConfig
     from slotoptim.migrate import migrate
 
     url = database_url()
     migrate(url)
-    run_until_signalled(url, poll_seconds=args.poll_seconds)
+    config = SenderConfig(
+        public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL", "http://localhost:8000"),
+        status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
+    )
+    sender = Sender(url, channels_from_env(os.environ), config)
+    run_until_signalled(Engine(url, sender, poll_seconds=args.poll_seconds))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from slotoptim.cache import redis_client
+    from slotoptim.db import database_url
+    from slotoptim.listener.demo import run_demo
+    from slotoptim.migrate import migrate
+    from slotoptim.output import format_table, print_json
+    from slotoptim.practice.demo import today_in_demo_zone
+
+    url = database_url()
+    migrate(url)
+    start = _day("--start", args.start) if args.start else today_in_demo_zone()
+    result = run_demo(url, redis_client(), seed=args.seed, start=start, strategy=args.strategy)
+    if args.format == "json":
+        print_json({k: v for k, v in result.items() if k != "timeline" or args.timeline})
+        return EXIT_OK
+    for event in result["timeline"] if args.timeline else []:
+        print(" ".join(f"{k}={v}" for k, v in event.items()))
+    fill = result["kpis"]["fill"]
+    revenue = result["kpis"]["revenue_recovered"]
+    print(f"Simulated {result['day']} at Harbourview Health, strategy {result['strategy']}")
+    print(format_table(["what", "count"], sorted(result["events"].items())))
+    print()
+    print(format_table(["claim outcome", "count"], sorted(result["claims"].items())))
+    print()
+    print(
+        format_table(
+            ["gaps opened", "gaps filled", "fill rate", "median minutes to fill", "revenue recovered"],
+            [
+                [
+                    fill.get("gaps_opened"),
+                    fill.get("gaps_filled"),
+                    fill.get("fill_rate"),
+                    fill.get("mean_of_daily_median_minutes_to_fill"),
+                    f"{revenue.get('revenue')} {revenue.get('currency')}",
+                ]
+            ],
+        )
+    )
     return EXIT_OK
 
 
@@ -200,9 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write to this file instead of standard output")
     p.set_defaults(func=cmd_demo_practice)
 
-    p = sub.add_parser("run", help="migrate, then run the service until SIGTERM")
+    p = sub.add_parser("run", help="migrate, then run the fill engine until SIGTERM")
     p.add_argument("--poll-seconds", type=float, default=5.0, help="safety-net poll interval")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulate a day of the demo practice through the fill engine")
+    p.add_argument("--start", help="a day of the demo fortnight (default today)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--strategy", choices=["sequential", "broadcast", "burst", "cascade", "staff_approval"])
+    p.add_argument("--timeline", action="store_true", help="print every event")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("db", help="the database: print its URL, or stop the embedded server")
     p.add_argument("action", choices=["url", "stop"])

@@ -8,9 +8,7 @@ import json
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from slotoptim.listener.gap_watch import GapWatcher
 from slotoptim.practice.demo import build_demo_practice
 from slotoptim.practice.importer import import_practice
 
@@ -40,14 +38,3 @@ def test_cancellation_notifies_with_ids_only(conn: psycopg.Connection[Any], fres
     assert payload["gap_id"] == opened[0]["cancel_appointment"]
     gap = conn.execute("select * from slotoptim_private.gap where id = %s", (payload["gap_id"],)).fetchone()
     assert gap is not None and gap["status"] == "open" and gap["source_appointment_id"] == appointment
-
-
-def test_watcher_catches_up_from_the_table(conn: psycopg.Connection[Any], fresh_db: str) -> None:
-    import_practice(conn, build_demo_practice(dt.date(2026, 11, 23)))
-    conn.execute("select slotoptim.cancel_appointment(%s, '2026-11-24 08:00-05')", (_first_future_booking(conn),))
-    seen: list[dict[str, Any]] = []
-    watcher = GapWatcher(fresh_db, seen.append, poll_seconds=0.1)
-    with psycopg.connect(fresh_db, autocommit=True, row_factory=dict_row) as c:
-        watcher.catch_up(c)
-        watcher.catch_up(c)  # a second wake-up reports nothing twice
-    assert len(seen) == 1 and seen[0]["provider_key"]

@@ -16,7 +16,7 @@ declare
 begin
   insert into slotoptim_private.organisation (key, name, timezone) values (p_org_key, 'Acme Clinic', 'America/New_York')
     returning id into v_org;
-  insert into slotoptim_private.organisation_settings (org_id) values (v_org);
+  insert into slotoptim_private.organisation_settings (org_id) values (v_org) on conflict (org_id) do nothing;
   insert into slotoptim_private.provider (org_id, key, name, timezone) values (v_org, 'dr-a', 'Dr. A', 'America/New_York')
     returning id into v_provider;
   insert into slotoptim_private.service (org_id, key, name, minutes, price, buffer_after_minutes, category, complexity)

@@ -63,7 +63,9 @@ def import_practice(conn: psycopg.Connection[Any], document: Doc, *, replace: bo
             conn,
             "settings",
             "insert into slotoptim_private.organisation_settings (org_id, max_buffer_minutes, gap_merge_window)"
-            " values (%s, %s, make_interval(hours => %s))",
+            " values (%s, %s, make_interval(hours => %s))"
+            " on conflict (org_id) do update"
+            " set max_buffer_minutes = excluded.max_buffer_minutes, gap_merge_window = excluded.gap_merge_window",
             (ids.org, settings.get("max_buffer_minutes", 60), settings.get("gap_merge_hours", 24)),
         )
         summary.counts["locations"] = _locations(conn, ids, document.get("locations", []))

@@ -1,0 +1,123 @@
+"""SMS and WhatsApp through the Twilio Messages API, using the official SDK (``twilio.rest.Client``).
+
+One ``send`` is one ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``. Errors are turned into
+our two kinds (full table in ``twilio_errors``):
+
+=====================================================  ==============================================
+what happened                                          raised
+=====================================================  ==============================================
+21610 unsubscribed                                     PermanentSendError(opt_out=True)
+21211, 21612, 21614, 21635, 63014, 63016, ...          PermanentSendError
+20003, 21212, 21408, 21606, 21608, ... (our config)    PermanentSendError(config_error=True)
+any other 4xx                                          PermanentSendError
+HTTP 429 / 20429                                       TransientSendError(retry_after=Retry-After)
+HTTP 5xx                                               TransientSendError(maybe_sent=True, except a
+                                                       503 with Retry-After)
+connection refused, DNS failure, connect timeout       TransientSendError (nothing reached Twilio)
+read timeout, connection dropped mid-request           TransientSendError(maybe_sent=True)
+201 with a body that is not JSON                       TransientSendError(maybe_sent=True)
+=====================================================  ==============================================
+
+``maybe_sent`` means Twilio may have queued the message although we got no SID back; the caller
+should look it up (``GET Messages.json?To=...``) before sending again, because Twilio does not
+document an idempotency key for message creation.
+
+Pointing at a local stand-in: pass ``base_url="http://127.0.0.1:PORT"``; the channel sets
+``client.api.base_url`` (the SDK builds every Api URL as ``{base_url}/2010-04-01/...``) and clears
+edge/region, which would otherwise rewrite the host.
+"""
+
+from __future__ import annotations
+
+import json
+
+from requests import RequestException
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from slotoptim.listener.channels.base import OutboundMessage, SendResult, TransientSendError
+from slotoptim.listener.channels.twilio_errors import send_error_for
+from slotoptim.listener.channels.twilio_http import Exchange, SendingHttpClient, current_exchange, retry_after_seconds
+
+WHATSAPP_PREFIX = "whatsapp:"
+CHANNEL_NAMES = ("sms", "whatsapp")
+
+
+def channel_address(channel: str, number: str) -> str:
+    """The address Twilio expects: WhatsApp numbers carry a 'whatsapp:' prefix, SMS numbers none."""
+    number = number.strip()
+    if channel == "whatsapp" and not number.startswith(WHATSAPP_PREFIX):
+        return WHATSAPP_PREFIX + number
+    return number
+
+
+def idempotency_token(channel: str, message_id: int) -> str:
+    # Stable across retries of one outbox row, distinct per channel because a fallback from SMS to
+    # WhatsApp for the same row is a different message.
+    return f"slotoptim-{channel}-{message_id}"
+
+
+class TwilioChannel:
+    def __init__(
+        self,
+        name: str,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        base_url: str | None = None,
+        timeout: float = 10,
+    ) -> None:
+        if name not in CHANNEL_NAMES:
+            raise ValueError(f"TwilioChannel name must be one of {CHANNEL_NAMES}, not {name!r}")
+        if not (account_sid and auth_token and from_number):
+            raise ValueError("TwilioChannel needs an account SID, an auth token and a From number")
+        self.name = name
+        # A Messaging Service SID (MG...) may stand in for the From number; Twilio then picks the sender.
+        if from_number.startswith("MG"):
+            self._sender = ("messaging_service_sid", from_number)
+        else:
+            self._sender = ("from_", channel_address(name, from_number))
+        self._client = Client(account_sid, auth_token, http_client=SendingHttpClient(timeout, base_url is not None))
+        if base_url is not None:
+            self._client.api.base_url = base_url.rstrip("/")
+            # TWILIO_EDGE / TWILIO_REGION in the environment would move the host off the stand-in.
+            self._client.edge = None
+            self._client.region = None
+        self._messages = self._client.api.v2010.accounts(account_sid).messages
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        sender_param, sender = self._sender
+        params = {"to": channel_address(self.name, message.to), sender_param: sender, "body": message.body}
+        if message.status_callback:
+            params["status_callback"] = message.status_callback
+
+        exchange = Exchange(idempotency_token(self.name, message.message_id))
+        reset = current_exchange.set(exchange)
+        try:
+            created = self._messages.create(**params)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "") or str(exc)
+            code = exc.code if isinstance(exc.code, int) else None
+            raise send_error_for(exc.status, code, text, retry_after_seconds(exchange.response_headers)) from exc
+        except RequestException as exc:
+            raise TransientSendError(
+                f"Twilio request failed: {type(exc).__name__}: {exc}", maybe_sent=not _never_reached_twilio(exc)
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise TransientSendError(f"Twilio answered with a body that is not JSON: {exc}", maybe_sent=True) from exc
+        finally:
+            current_exchange.reset(reset)
+        return SendResult(provider_id=str(created.sid), status=str(created.status or "queued"))
+
+
+def _never_reached_twilio(exc: Exception) -> bool:
+    """True when the request cannot have been received: no connection was ever made."""
+    if isinstance(exc, ConnectTimeout):
+        return True
+    if isinstance(exc, RequestsConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError)
+    return False

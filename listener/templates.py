@@ -1,0 +1,110 @@
+"""Message texts. No health details ever: a practice name, a provider name, a day and time in the
+customer's own time zone with its abbreviation, an expiry, a link, and how to opt out.
+
+SMS must fit one GSM-7 segment (160 characters); each template has shorter fallbacks, tried in
+order, and the provider name is shortened only as the last resort.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from slotoptim.listener.channels.sms_text import is_gsm7
+
+SMS_LIMIT = 160
+STOP = "Reply STOP to opt out"
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    kind: str
+    channel: str
+    org_name: str
+    provider_name: str | None
+    starts: dt.datetime | None
+    expires: dt.datetime | None
+    customer_tz: str
+    link: str | None
+
+
+def _day_time(value: dt.datetime, tz: ZoneInfo, *, short: bool = False) -> str:
+    local = value.astimezone(tz)
+    hour = local.strftime("%I:%M %p").lstrip("0")
+    if short:
+        return f"{local.strftime('%a')} {local.month}/{local.day} {hour.replace(' ', '')} {local.tzname()}"
+    return f"{local.strftime('%a %b')} {local.day} {hour} {local.tzname()}"
+
+
+def _time(value: dt.datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%I:%M %p").lstrip("0")
+
+
+def _variants(f: MessageFacts) -> list[Callable[[str], str]]:
+    tz = ZoneInfo(f.customer_tz)
+    when = _day_time(f.starts, tz) if f.starts else ""
+    when_short = _day_time(f.starts, tz, short=True) if f.starts else ""
+    until = _time(f.expires, tz) if f.expires else ""
+    org = f.org_name
+    if f.kind == "offer":
+        return [
+            lambda p: f"{org}: {p} has an opening {when}. Claim by {until}: {f.link} {STOP}",
+            lambda p: f"{p}: opening {when_short}. Claim by {until}: {f.link} {STOP}",
+            lambda p: f"{p} {when_short}. By {until}: {f.link} {STOP}",
+        ]
+    if f.kind in ("filled", "retracted"):
+        return [
+            lambda p: (
+                f"{org}: the {when} opening with {p} has been filled. We'll text you when another matches. {STOP}"
+            ),
+            lambda p: f"{org}: the {when_short} opening with {p} was filled. {STOP}",
+            lambda p: f"The {when_short} opening with {p} was filled. {STOP}",
+        ]
+    if f.kind == "booked":
+        return [
+            lambda p: f"{org}: you're booked with {p} on {when}. Reply HELP for help. {STOP}",
+            lambda p: f"Booked with {p} {when_short}. {STOP}",
+        ]
+    if f.kind == "preferences":
+        return [
+            lambda _p: (
+                f"{org}: we've paused waitlist offers after several went unanswered. "
+                f"Reply START to keep getting them. {STOP}"
+            ),
+        ]
+    if f.kind == "opt_out":
+        return [lambda _p: f"{org}: you're unsubscribed and will get no more messages. Reply START to resubscribe."]
+    if f.kind == "opt_in":
+        return [lambda _p: f"{org}: you're subscribed to waitlist openings again. {STOP}"]
+    return [
+        lambda _p: f"{org}: reply YES to claim the latest opening we sent, or use its link. {STOP}",
+    ]
+
+
+def render(facts: MessageFacts) -> str:
+    """The first variant that fits (SMS/WhatsApp: GSM-7 and 160 characters), else a shortened one."""
+    provider = facts.provider_name or facts.org_name
+    variants = _variants(facts)
+    if facts.channel == "email":
+        return variants[0](provider)
+    for variant in variants:
+        text = variant(provider)
+        if len(text) <= SMS_LIMIT and is_gsm7(text):
+            return text
+    last = variants[-1]
+    for keep in range(len(provider) - 1, 0, -1):
+        text = last(provider[:keep].rstrip() + ".")
+        if len(text) <= SMS_LIMIT:
+            return text
+    return last("")[:SMS_LIMIT]
+
+
+def subject(facts: MessageFacts) -> str:
+    return {
+        "offer": f"{facts.org_name}: an earlier appointment is available",
+        "filled": f"{facts.org_name}: that opening has been filled",
+        "retracted": f"{facts.org_name}: that opening is no longer available",
+        "booked": f"{facts.org_name}: your appointment is booked",
+    }.get(facts.kind, f"{facts.org_name}: waitlist update")

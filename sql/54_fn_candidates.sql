@@ -1,0 +1,250 @@
+-- Waitlist candidates for a gap: hard filters first, then seed 002's weighted score.
+--
+-- Hard filters: the entry is active; a service it asked for (or one of the same category) fits the
+-- gap; the provider is not excluded; the offered slot's local day and date are inside the entry's
+-- preferences and its time is inside the window (or within an hour of it); the customer's lead
+-- time is respected; a channel with consent, and no opt-out; the customer has nothing booked then;
+-- frequency caps and the fatigue rule are not hit; they were not offered this gap already.
+--
+-- Score (0-100): weighted mean of time window (100 inside, 50 within an hour), provider (100
+-- preferred or any, 40 another provider of the service), service (100 asked for, 60 same
+-- category), travel (linear from 100 at 0 minutes to 0 at the entry's maximum), lead time (100 when
+-- the slot is at least twice the notice away, 50 at least once), responsiveness (acceptance rate,
+-- 70 for new entries) and wait fairness (days waiting / longest wait). Weights are per organisation.
+create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz)
+returns table (
+  waitlist_entry_id bigint,
+  customer_id bigint,
+  service_id bigint,
+  slot tstzrange,
+  channel text,
+  channel_is_email_only boolean,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  last_offered_at timestamptz
+)
+language sql
+stable
+set search_path = ''
+as $$
+  with gap as (
+    select g.id, g.org_id, g.provider_id, g.during, lower(g.during) as starts, upper(g.during) as ends,
+           o.timezone as org_tz, st.score_threshold, st.weight_time, st.weight_provider, st.weight_service,
+           st.weight_travel, st.weight_lead, st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
+           st.max_offers_per_day, st.max_offers_per_week
+      from slotoptim_private.gap as g
+      join slotoptim_private.organisation as o on o.id = g.org_id
+      join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
+     where g.id = p_gap_id
+       and g.status in ('open', 'offering')
+       and upper(g.during) > p_at
+  ),
+  fitting as (
+    select s.id, s.category, s.minutes, s.price, n.need_minutes
+      from gap
+      cross join lateral slotoptim_private.service_needs(array[gap.provider_id]) as n
+      join slotoptim_private.service as s on s.org_id = gap.org_id and s.key = n.service_key
+     where n.need_minutes * 60 <= extract(epoch from gap.ends - greatest(gap.starts, p_at))
+  ),
+  compatible as (
+    -- Services of the categories that fit: entries asking for any of them may qualify.
+    select array_agg(s.id) as ids
+      from gap
+      join slotoptim_private.service as s on s.org_id = gap.org_id
+     where s.category in (select f.category from fitting as f)
+  ),
+  longest as (
+    select greatest(extract(epoch from max(p_at - w.added_at)), 1) as seconds
+      from gap
+      join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
+  ),
+  entry as (
+    select w.*, c.timezone as customer_tz_raw, c.phone, c.email, c.opted_out_at,
+           c.consent_sms, c.consent_whatsapp, c.consent_email,
+           coalesce(c.timezone, gap.org_tz) as tz
+      from gap
+      cross join compatible
+      join slotoptim_private.waitlist_entry as w
+        on w.org_id = gap.org_id
+       and w.status = 'active'
+       and w.service_ids && compatible.ids
+      join slotoptim_private.customer as c on c.id = w.customer_id
+     where c.opted_out_at is null
+       and not (gap.provider_id = any (w.excluded_provider_ids))
+       and w.consecutive_ignored < gap.fatigue_ignored_limit
+       and ((c.consent_sms and c.phone is not null)
+            or (c.consent_whatsapp and c.phone is not null)
+            or (c.consent_email and c.email is not null))
+  ),
+  choice as (
+    -- The best service for each entry: one it asked for first, then the dearest.
+    select distinct on (e.id)
+           e.*, f.id as chosen_service_id, f.minutes as chosen_minutes, f.need_minutes,
+           (f.id = any (e.service_ids)) as exact
+      from entry as e
+      join fitting as f
+        on f.id = any (e.service_ids)
+        or f.category in (select s.category from slotoptim_private.service as s where s.id = any (e.service_ids))
+     order by e.id, (f.id = any (e.service_ids)) desc, f.price desc, f.id
+  ),
+  placed as (
+    -- Where in the gap: at the start of the customer's window if the service still fits there,
+    -- else at the start of the gap (never before now).
+    select ch.*,
+           case
+             when ch.window_start is null then greatest(gap.starts, p_at)
+             when (((greatest(gap.starts, p_at) at time zone ch.tz)::date + ch.window_start) at time zone ch.tz)
+                  + make_interval(mins => ch.need_minutes) <= gap.ends
+             then greatest(gap.starts, p_at,
+                           ((greatest(gap.starts, p_at) at time zone ch.tz)::date + ch.window_start) at time zone ch.tz)
+             else greatest(gap.starts, p_at)
+           end as slot_start
+      from choice as ch
+      cross join gap
+  ),
+  timed as (
+    -- The customer's own buffer decides the fit (a new customer may need more than the default).
+    select pl.*,
+           pl.slot_start + make_interval(mins => pl.chosen_minutes) as slot_end,
+           (pl.slot_start at time zone pl.tz) as local_start,
+           ((pl.slot_start + make_interval(mins => pl.chosen_minutes)) at time zone pl.tz) as local_end
+      from placed as pl
+      cross join gap
+     where pl.slot_start
+           + make_interval(mins => pl.chosen_minutes + slotoptim_private.buffer_after(
+               pl.chosen_service_id, gap.provider_id, pl.customer_id, pl.slot_start))
+           <= gap.ends
+  ),
+  scored as (
+    select t.*,
+           case
+             when t.window_start is null then 100
+             when t.local_start::time >= t.window_start
+              and t.local_end <= t.local_start::date + t.window_end then 100
+             when t.local_start::time >= t.window_start - interval '1 hour'
+              and t.local_end <= t.local_start::date + t.window_end + interval '1 hour' then 50
+             else 0
+           end as t_points,
+           case when t.provider_ids is null or gap.provider_id = any (t.provider_ids) then 100 else 40 end as p_points,
+           case when t.exact then 100 else 60 end as v_points,
+           case
+             when t.travel_minutes is null then 100
+             else greatest(0, round(100 * (1 - t.travel_minutes::numeric / greatest(coalesce(t.max_travel_minutes, 60), 1))))
+           end::integer as g_points,
+           case
+             when t.slot_start - p_at >= make_interval(mins => 2 * t.lead_time_minutes) then 100
+             when t.slot_start - p_at >= make_interval(mins => t.lead_time_minutes) then 50
+             else 0
+           end as l_points,
+           case when t.offers_received = 0 then 70
+                else round(100.0 * t.offers_accepted / t.offers_received)::integer end as h_points,
+           round(100 * extract(epoch from p_at - t.added_at) / longest.seconds)::integer as f_points,
+           case
+             when t.consent_sms and t.phone is not null then 'sms'
+             when t.consent_whatsapp and t.phone is not null then 'whatsapp'
+             else 'email'
+           end as best_channel
+      from timed as t
+      cross join gap
+      cross join longest
+     where (t.preferred_days is null or extract(isodow from t.local_start)::smallint = any (t.preferred_days))
+       and (t.earliest_date is null or t.local_start::date >= t.earliest_date)
+       and (t.latest_date is null or t.local_start::date <= t.latest_date)
+       and t.slot_start - p_at >= make_interval(mins => t.lead_time_minutes)
+  )
+  select distinct on (s.customer_id)
+         s.id, s.customer_id, s.chosen_service_id,
+         tstzrange(s.slot_start, s.slot_end, '[)'),
+         s.best_channel,
+         s.best_channel = 'email',
+         s.tier,
+         round((gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
+                + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
+                + gap.weight_fairness * least(greatest(s.f_points, 0), 100))::numeric
+               / greatest(gap.weight_time + gap.weight_provider + gap.weight_service + gap.weight_travel
+                          + gap.weight_lead + gap.weight_response + gap.weight_fairness, 1), 2),
+         s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, least(greatest(s.f_points, 0), 100),
+         recent.last_at
+    from scored as s
+    cross join gap
+    left join lateral (
+      select max(o.created_at) as last_at,
+             count(*) filter (where o.created_at > p_at - interval '1 day') as today,
+             count(*) filter (where o.created_at > p_at - interval '7 days') as week
+        from slotoptim_private.offer as o
+       where o.customer_id = s.customer_id
+         and o.created_at > p_at - interval '7 days'
+    ) as recent on true
+   where s.t_points > 0
+     and coalesce(recent.today, 0) < gap.max_offers_per_day
+     and coalesce(recent.week, 0) < gap.max_offers_per_week
+     and not exists (
+       select 1 from slotoptim_private.offer as o2 where o2.gap_id = gap.id and o2.customer_id = s.customer_id)
+     and not exists (
+       select 1 from slotoptim_private.appointment as a
+        where a.customer_id = s.customer_id
+          and a.status in ('booked', 'confirmed', 'arrived', 'completed')
+          and a.period && tstzrange(s.slot_start, s.slot_end, '[)'))
+   order by s.customer_id,
+            (gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
+             + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
+             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)) desc,
+            s.id;
+$$;
+
+-- Tier priority: a higher tier goes first among equal scores.
+create or replace function slotoptim_private.tier_rank(p_tier text)
+returns integer
+language sql
+immutable
+parallel safe
+return case p_tier when 'platinum' then 1 when 'gold' then 2 when 'silver' then 3 else 4 end;
+
+-- The ranked candidate list of a gap, each row explaining its score.
+create or replace function slotoptim.candidates(gap_id bigint, at timestamptz default now())
+returns table (
+  rank integer,
+  customer_key text,
+  entry_key text,
+  service_key text,
+  slot tstzrange,
+  channel text,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  above_threshold boolean
+)
+language sql
+stable
+set search_path = ''
+as $$
+  select (row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                      r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id))::integer,
+         c.key, w.key, s.key, r.slot, r.channel, r.tier, r.score,
+         r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+         r.response_points, r.fairness_points,
+         r.score >= st.score_threshold
+    from slotoptim_private.rank_candidates(candidates.gap_id, candidates.at) as r
+    join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
+    join slotoptim_private.customer as c on c.id = r.customer_id
+    join slotoptim_private.service as s on s.id = r.service_id
+    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
+   where slotoptim_private.current_org() is null or w.org_id = slotoptim_private.current_org()
+   order by 1;
+$$;
+
+comment on function slotoptim.candidates(bigint, timestamptz) is
+  'Ranked waitlist candidates for a gap at a given time: hard filters, then the weighted score with each dimension''s points.';

@@ -1,0 +1,212 @@
+-- The outbox protocol the sender follows: claim due messages (SKIP LOCKED, with a lease that a
+-- crashed sender's claims outlive), then record the provider's id, or the failure.
+
+-- Claims up to p_limit due messages for worker p_worker until p_at + p_lease. Messages whose
+-- customer has opted out, or lost consent for the channel, are cancelled instead: consent is
+-- checked at send time, not only when the offer was made.
+create or replace function slotoptim.claim_messages(worker text, max_messages integer, at timestamptz default now(),
+                                                    lease interval default interval '60 seconds')
+returns setof slotoptim_private.message
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  update slotoptim_private.message as m
+     set status = 'cancelled', last_error = 'no consent for this channel', locked_by = null, locked_until = null
+    from slotoptim_private.customer as c
+   where c.id = m.customer_id
+     and m.status in ('queued', 'sending')
+     and m.not_before <= claim_messages.at
+     and m.kind not in ('opt_out', 'opt_in', 'help')
+     and (c.opted_out_at is not null
+          or (m.channel = 'sms' and not c.consent_sms)
+          or (m.channel = 'whatsapp' and not c.consent_whatsapp)
+          or (m.channel = 'email' and not c.consent_email));
+
+  return query
+  update slotoptim_private.message as m
+     set status = 'sending', locked_by = claim_messages.worker,
+         locked_until = claim_messages.at + claim_messages.lease, attempts = m.attempts + 1
+   where m.id in (
+     select d.id
+       from slotoptim_private.message as d
+      where ((d.status = 'queued' and d.not_before <= claim_messages.at)
+             or (d.status = 'sending' and d.locked_until < claim_messages.at))
+      order by d.not_before, d.id
+      limit claim_messages.max_messages
+        for update skip locked)
+  returning m.*;
+end;
+$$;
+
+-- The message went out: record the provider's id (unique: the same id twice is refused).
+create or replace function slotoptim.message_sent(message_id bigint, provider_id text, body text,
+                                                  at timestamptz default now())
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.message as m
+     set status = 'sent', provider_id = message_sent.provider_id, body = coalesce(message_sent.body, m.body),
+         sent_at = message_sent.at, locked_by = null, locked_until = null, last_error = null
+   where m.id = message_sent.message_id and m.status = 'sending'
+  returning true;
+$$;
+
+-- Delivery status from the provider's callback (idempotent: a repeated status changes nothing).
+create or replace function slotoptim.message_status(provider_id text, status text, at timestamptz default now())
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.message as m
+     set status = case when message_status.status in ('delivered', 'read') then 'delivered'
+                       when message_status.status in ('undelivered', 'failed') then 'undelivered'
+                       else m.status end,
+         delivered_at = case when message_status.status in ('delivered', 'read')
+                             then coalesce(m.delivered_at, message_status.at) else m.delivered_at end
+   where m.provider_id = message_status.provider_id
+  returning true;
+$$;
+
+-- The send failed. Transient: retry at p_retry_at until the organisation's attempt limit.
+-- Permanent (or out of attempts): failed, and an offer falls back to the customer's next channel
+-- with consent (sms -> whatsapp -> email). An unsubscribed recipient is opted out everywhere.
+create or replace function slotoptim.message_failed(message_id bigint, error text, permanent boolean,
+                                                    retry_at timestamptz, opt_out boolean default false,
+                                                    at timestamptz default now())
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_message slotoptim_private.message;
+  v_limit integer;
+  v_next text;
+  v_customer slotoptim_private.customer;
+begin
+  select m.* into v_message from slotoptim_private.message as m where m.id = message_failed.message_id for update;
+  if v_message.id is null or v_message.status <> 'sending' then
+    return 'ignored';
+  end if;
+  select st.message_max_attempts into v_limit
+    from slotoptim_private.organisation_settings as st where st.org_id = v_message.org_id;
+  if not message_failed.permanent and v_message.attempts < v_limit then
+    update slotoptim_private.message as m
+       set status = 'queued', not_before = message_failed.retry_at, last_error = message_failed.error,
+           locked_by = null, locked_until = null
+     where m.id = v_message.id;
+    return 'retry';
+  end if;
+
+  update slotoptim_private.message as m
+     set status = 'failed', last_error = message_failed.error, locked_by = null, locked_until = null
+   where m.id = v_message.id;
+  if message_failed.opt_out then
+    perform slotoptim_private.opt_out(v_message.customer_id, message_failed.at);
+    return 'opted_out';
+  end if;
+
+  select c.* into v_customer from slotoptim_private.customer as c where c.id = v_message.customer_id;
+  v_next := case
+    when v_message.channel = 'sms' and v_customer.consent_whatsapp and v_customer.phone is not null then 'whatsapp'
+    when v_message.channel in ('sms', 'whatsapp') and v_customer.consent_email and v_customer.email is not null then 'email'
+  end;
+  if v_next is null or v_customer.opted_out_at is not null then
+    return 'failed';
+  end if;
+  insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, not_before, created_at)
+  values (v_message.org_id, v_message.customer_id, v_message.offer_id, v_message.kind, v_next,
+          case when v_next = 'email' then v_customer.email else v_customer.phone end, message_failed.at, message_failed.at);
+  if v_message.offer_id is not null then
+    update slotoptim_private.offer as o set channel = v_next where o.id = v_message.offer_id;
+  end if;
+  perform pg_catalog.pg_notify('slotoptim_outbox',
+    pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'message_id', v_message.id)::text);
+  return 'fallback:' || v_next;
+end;
+$$;
+
+-- STOP: the customer is opted out of every channel at once, and nothing queued for them is sent.
+create or replace function slotoptim_private.opt_out(p_customer_id bigint, p_at timestamptz)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.customer set opted_out_at = coalesce(opted_out_at, p_at) where id = p_customer_id;
+  update slotoptim_private.message
+     set status = 'cancelled', last_error = 'customer opted out', locked_by = null, locked_until = null
+   where customer_id = p_customer_id and status = 'queued' and kind not in ('opt_out', 'opt_in', 'help');
+  update slotoptim_private.offer set status = 'retracted' where customer_id = p_customer_id and status = 'open';
+  update slotoptim_private.waitlist_entry set status = 'paused' where customer_id = p_customer_id and status = 'active';
+$$;
+
+-- An inbound text from a phone number, already classified (stop, start, help, yes, other).
+-- Returns what was done and, for "yes", the claim outcome. Every customer with that number in the
+-- organisation is affected (one phone can belong to a family).
+create or replace function slotoptim.inbound_text(org_id bigint, from_phone text, intent text,
+                                                  at timestamptz default now())
+returns table (action text, offer_id bigint, outcome text, appointment_id bigint)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_customer slotoptim_private.customer;
+  v_offer_id bigint;
+  v_claim record;
+begin
+  select c.* into v_customer from slotoptim_private.customer as c
+   where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
+   order by c.id limit 1;
+  if v_customer.id is null then
+    action := 'unknown_number';
+    return next;
+    return;
+  end if;
+
+  if inbound_text.intent = 'stop' then
+    perform slotoptim_private.opt_out(c.id, inbound_text.at)
+       from slotoptim_private.customer as c
+      where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone;
+    action := 'opted_out';
+  elsif inbound_text.intent = 'start' then
+    update slotoptim_private.customer as c set opted_out_at = null, consent_sms = true
+     where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone;
+    update slotoptim_private.waitlist_entry as w set status = 'active'
+      from slotoptim_private.customer as c
+     where c.id = w.customer_id and c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
+       and w.status = 'paused';
+    action := 'opted_in';
+  elsif inbound_text.intent = 'yes' then
+    -- YES claims the latest open offer sent to this number.
+    select o.id into v_offer_id
+      from slotoptim_private.offer as o
+      join slotoptim_private.customer as c on c.id = o.customer_id
+     where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
+       and o.status = 'open' and o.send_at <= inbound_text.at and o.channel in ('sms', 'whatsapp')
+     order by o.send_at desc, o.id desc
+     limit 1;
+    if v_offer_id is null then
+      action := 'no_open_offer';
+    else
+      select * into v_claim from slotoptim.claim_offer(
+        v_offer_id, (select o.customer_id from slotoptim_private.offer as o where o.id = v_offer_id), inbound_text.at);
+      action := 'claim';
+      offer_id := v_offer_id;
+      outcome := v_claim.outcome;
+      appointment_id := v_claim.appointment_id;
+    end if;
+  elsif inbound_text.intent = 'help' then
+    action := 'help';
+  else
+    action := 'other';
+  end if;
+  return next;
+end;
+$$;

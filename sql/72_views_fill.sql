@@ -1,0 +1,91 @@
+-- Measures of the fill engine, for analysts and the dashboard.
+
+-- Per day (provider's local date of the gap) and provider: gaps opened, filled, fill rate,
+-- median minutes from opening to fill, and offers made per fill. Fragments are not counted.
+create or replace view slotoptim.fill_kpis with (security_invoker = true) as
+with filled as (
+  select o.gap_id, min(a.booked_at) as filled_at, max(a.id) as appointment_id
+    from slotoptim_private.offer as o
+    join slotoptim_private.appointment as a on a.id = o.appointment_id
+   where o.status = 'claimed'
+   group by o.gap_id
+), per_gap as (
+  select g.id, g.org_id, g.provider_id, (lower(g.during) at time zone p.timezone)::date as day,
+         g.opened_at, f.filled_at,
+         (select count(*) from slotoptim_private.offer as o where o.gap_id = g.id) as offers
+    from slotoptim_private.gap as g
+    join slotoptim_private.provider as p on p.id = g.provider_id
+    left join filled as f on f.gap_id = g.id
+   where g.kind = 'bookable' and g.status <> 'merged'
+)
+select o.key as org_key,
+       p.key as provider_key,
+       pg.day,
+       count(*)::integer as gaps_opened,
+       count(pg.filled_at)::integer as gaps_filled,
+       round(count(pg.filled_at)::numeric / nullif(count(*), 0), 3) as fill_rate,
+       round((percentile_cont(0.5) within group (order by extract(epoch from pg.filled_at - pg.opened_at) / 60)
+              filter (where pg.filled_at is not null))::numeric, 1) as median_minutes_to_fill,
+       round(sum(pg.offers)::numeric / nullif(count(pg.filled_at), 0), 2) as offers_per_fill
+  from per_gap as pg
+  join slotoptim_private.organisation as o on o.id = pg.org_id
+  join slotoptim_private.provider as p on p.id = pg.provider_id
+ group by o.key, p.key, pg.day;
+
+-- The price of every appointment booked through an offer: money won back.
+create or replace view slotoptim.revenue_recovered with (security_invoker = true) as
+select o.key as org_key,
+       p.key as provider_key,
+       (lower(a.period) at time zone p.timezone)::date as day,
+       count(*)::integer as appointments,
+       sum(s.price) as revenue,
+       o.currency
+  from slotoptim_private.appointment as a
+  join slotoptim_private.offer as ofr on ofr.appointment_id = a.id and ofr.status = 'claimed'
+  join slotoptim_private.service as s on s.id = a.service_id
+  join slotoptim_private.provider as p on p.id = a.provider_id
+  join slotoptim_private.organisation as o on o.id = a.org_id
+ where a.status <> 'cancelled'
+ group by o.key, p.key, (lower(a.period) at time zone p.timezone)::date, o.currency;
+
+-- The offer funnel per organisation, strategy and channel.
+create or replace view slotoptim.offer_funnel with (security_invoker = true) as
+select o.key as org_key,
+       c.strategy,
+       ofr.channel,
+       count(*)::integer as offers,
+       count(*) filter (where exists (select 1 from slotoptim_private.message as m
+                                       where m.offer_id = ofr.id and m.kind = 'offer'
+                                         and m.status in ('sent', 'delivered')))::integer as sent,
+       count(*) filter (where exists (select 1 from slotoptim_private.message as m
+                                       where m.offer_id = ofr.id and m.kind = 'offer'
+                                         and m.status = 'delivered'))::integer as delivered,
+       count(ofr.clicked_at)::integer as clicked,
+       count(*) filter (where ofr.status = 'claimed')::integer as claimed,
+       count(*) filter (where ofr.status = 'declined')::integer as declined,
+       count(*) filter (where ofr.status = 'expired')::integer as expired,
+       count(*) filter (where ofr.status = 'retracted')::integer as retracted
+  from slotoptim_private.offer as ofr
+  join slotoptim_private.offer_campaign as c on c.id = ofr.campaign_id
+  join slotoptim_private.organisation as o on o.id = ofr.org_id
+ group by o.key, c.strategy, ofr.channel;
+
+-- Customers the engine is tiring: offers in the last 30 days, how many they ignored, and whether
+-- the fatigue rule now keeps offers from them.
+create or replace view slotoptim.notification_fatigue with (security_invoker = true) as
+select o.key as org_key,
+       c.key as customer_key,
+       count(ofr.id) filter (where ofr.created_at > now() - interval '30 days')::integer as offers_30d,
+       count(ofr.id) filter (where ofr.created_at > now() - interval '30 days' and ofr.status = 'expired')::integer
+         as ignored_30d,
+       round(count(ofr.id) filter (where ofr.created_at > now() - interval '30 days' and ofr.status = 'expired')::numeric
+             / nullif(count(ofr.id) filter (where ofr.created_at > now() - interval '30 days'), 0), 3) as ignore_rate_30d,
+       max(w.consecutive_ignored) as consecutive_ignored,
+       max(w.consecutive_ignored) >= st.fatigue_ignored_limit as suppressed,
+       c.opted_out_at is not null as opted_out
+  from slotoptim_private.customer as c
+  join slotoptim_private.organisation as o on o.id = c.org_id
+  join slotoptim_private.organisation_settings as st on st.org_id = c.org_id
+  join slotoptim_private.waitlist_entry as w on w.customer_id = c.id
+  left join slotoptim_private.offer as ofr on ofr.customer_id = c.id
+ group by o.key, c.key, st.fatigue_ignored_limit, c.opted_out_at;
