@@ -138,6 +138,15 @@ class Sender:
             try:
                 result = channel.send(message)
             except TransientSendError as exc:
+                if exc.maybe_sent:
+                    # The provider may have accepted it (a timeout after the request went out, a 5xx):
+                    # a resend could text the customer twice, so record it as sent, unconfirmed.
+                    conn.execute(
+                        "update slotoptim_private.message set status = 'sent', sent_at = %s, body = %s,"
+                        " last_error = %s, locked_by = null, locked_until = null where id = %s and status = 'sending'",
+                        (at, body, f"unconfirmed: {exc.code or ''} {exc.message}".strip(), row["id"]),
+                    )
+                    return
                 delay = backoff(int(row["attempts"]), self.config, exc.retry_after, self.rng)
                 conn.execute(
                     "select slotoptim.message_failed(%s, %s, false, %s, false, %s)",

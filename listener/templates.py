@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from slotoptim.listener.channels.sms_text import is_gsm7
+from slotoptim.listener.channels.sms_text import gsm7_septets, is_gsm7
 
 SMS_LIMIT = 160
 STOP = "Reply STOP to opt out"
@@ -42,63 +42,82 @@ def _time(value: dt.datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%I:%M %p").lstrip("0")
 
 
-def _variants(f: MessageFacts) -> list[Callable[[str], str]]:
+def _variants(f: MessageFacts) -> list[Callable[[str, str], str]]:
+    """Texts from longest to shortest; each takes (provider name, practice name)."""
     tz = ZoneInfo(f.customer_tz)
     when = _day_time(f.starts, tz) if f.starts else ""
     when_short = _day_time(f.starts, tz, short=True) if f.starts else ""
     until = _time(f.expires, tz) if f.expires else ""
-    org = f.org_name
     if f.kind == "offer":
         return [
-            lambda p: f"{org}: {p} has an opening {when}. Claim by {until}: {f.link} {STOP}",
-            lambda p: f"{p}: opening {when_short}. Claim by {until}: {f.link} {STOP}",
-            lambda p: f"{p} {when_short}. By {until}: {f.link} {STOP}",
+            lambda p, o: f"{o}: {p} has an opening {when}. Claim by {until}: {f.link} {STOP}",
+            lambda p, o: f"{p}: opening {when_short}. Claim by {until}: {f.link} {STOP}",
+            lambda p, o: f"{p} {when_short}. By {until}: {f.link} {STOP}",
         ]
     if f.kind in ("filled", "retracted"):
         return [
-            lambda p: (
-                f"{org}: the {when} opening with {p} has been filled. We'll text you when another matches. {STOP}"
+            lambda p, o: (
+                f"{o}: the {when} opening with {p} has been filled. We'll text you when another matches. {STOP}"
             ),
-            lambda p: f"{org}: the {when_short} opening with {p} was filled. {STOP}",
-            lambda p: f"The {when_short} opening with {p} was filled. {STOP}",
+            lambda p, o: f"{o}: the {when_short} opening with {p} was filled. {STOP}",
+            lambda p, o: f"The {when_short} opening with {p} was filled. {STOP}",
         ]
     if f.kind == "booked":
         return [
-            lambda p: f"{org}: you're booked with {p} on {when}. Reply HELP for help. {STOP}",
-            lambda p: f"Booked with {p} {when_short}. {STOP}",
+            lambda p, o: f"{o}: you're booked with {p} on {when}. Reply HELP for help. {STOP}",
+            lambda p, o: f"Booked with {p} {when_short}. {STOP}",
         ]
     if f.kind == "preferences":
         return [
-            lambda _p: (
-                f"{org}: we've paused waitlist offers after several went unanswered. "
+            lambda p, o: (
+                f"{o}: we've paused waitlist offers after several went unanswered. "
                 f"Reply START to keep getting them. {STOP}"
             ),
+            lambda p, o: f"{o}: waitlist offers paused. Reply START to resume. {STOP}",
         ]
     if f.kind == "opt_out":
-        return [lambda _p: f"{org}: you're unsubscribed and will get no more messages. Reply START to resubscribe."]
+        return [
+            lambda p, o: f"{o}: you're unsubscribed and will get no more messages. Reply START to resubscribe.",
+            lambda p, o: f"{o}: unsubscribed. Reply START to resubscribe.",
+        ]
     if f.kind == "opt_in":
-        return [lambda _p: f"{org}: you're subscribed to waitlist openings again. {STOP}"]
+        return [
+            lambda p, o: f"{o}: you're subscribed to waitlist openings again. {STOP}",
+            lambda p, o: f"{o}: subscribed again. {STOP}",
+        ]
     return [
-        lambda _p: f"{org}: reply YES to claim the latest opening we sent, or use its link. {STOP}",
+        lambda p, o: f"{o}: reply YES to claim the latest opening we sent, or use its link. {STOP}",
+        lambda p, o: f"{o}: reply YES to claim our latest opening. {STOP}",
     ]
 
 
+def _fits(text: str) -> bool:
+    # Extension characters (such as [ ] { } €) cost two septets, so count septets, not characters.
+    return is_gsm7(text) and gsm7_septets(text) <= SMS_LIMIT
+
+
 def render(facts: MessageFacts) -> str:
-    """The first variant that fits (SMS/WhatsApp: GSM-7 and 160 characters), else a shortened one."""
+    """The first variant that fits (SMS/WhatsApp: GSM-7 and 160 characters), else the shortest one
+    with the names shortened until it fits."""
     provider = facts.provider_name or facts.org_name
+    org = facts.org_name
     variants = _variants(facts)
     if facts.channel == "email":
-        return variants[0](provider)
+        return variants[0](provider, org)
     for variant in variants:
-        text = variant(provider)
-        if len(text) <= SMS_LIMIT and is_gsm7(text):
+        text = variant(provider, org)
+        if _fits(text):
             return text
     last = variants[-1]
-    for keep in range(len(provider) - 1, 0, -1):
-        text = last(provider[:keep].rstrip() + ".")
-        if len(text) <= SMS_LIMIT:
+    for keep in range(max(len(provider), len(org)), 0, -1):
+        text = last(_shorten(provider, keep), _shorten(org, keep))
+        if _fits(text):
             return text
-    return last("")[:SMS_LIMIT]
+    return last("", "")[:SMS_LIMIT]
+
+
+def _shorten(name: str, keep: int) -> str:
+    return name if len(name) <= keep else name[:keep].rstrip() + "."
 
 
 def subject(facts: MessageFacts) -> str:

@@ -188,11 +188,14 @@ declare
   v_wave record;
   v_smallest integer;
 begin
+  -- Lock order: gap, then campaign (as claims do).
+  select * into v_gap from slotoptim_private.gap
+   where id = (select c.gap_id from slotoptim_private.offer_campaign as c where c.id = p_campaign_id)
+     for update;
   select * into v_campaign from slotoptim_private.offer_campaign where id = p_campaign_id for update;
-  if v_campaign.status not in ('running', 'awaiting_approval') then
+  if v_campaign.status not in ('running', 'awaiting_approval') or v_campaign.gap_id <> v_gap.id then
     return;
   end if;
-  select * into v_gap from slotoptim_private.gap where id = v_campaign.gap_id for update;
   select * into v_settings from slotoptim_private.organisation_settings where org_id = v_campaign.org_id;
 
   -- The gap is gone, or no service fits in what is left of it: the campaign ends.
@@ -365,10 +368,11 @@ begin
   for v_id in
     select c.id
       from slotoptim_private.offer_campaign as c
+      join slotoptim_private.gap as g on g.id = c.gap_id
      where c.status in ('running', 'awaiting_approval')
        and c.next_action_at <= tick.at
      order by c.next_action_at
-     for update skip locked
+     for update of g skip locked
   loop
     perform slotoptim_private.advance_campaign(v_id, tick.at);
     v_advanced := v_advanced + 1;

@@ -1,6 +1,29 @@
 -- Claims: the first valid "yes" books the slot. The appointment insert is the final arbiter (the
 -- exclusion constraint); the offer and the gap change with compare-and-set under row locks.
 
+-- Locks the gap an offer belongs to (retrying if a merge moved the offer meanwhile) and returns it.
+create or replace function slotoptim_private.lock_gap_of_offer(p_offer_id bigint)
+returns slotoptim_private.gap
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_gap slotoptim_private.gap;
+  v_gap_id bigint;
+begin
+  for attempt in 1..3 loop
+    select o.gap_id into v_gap_id from slotoptim_private.offer as o where o.id = p_offer_id;
+    if v_gap_id is null then
+      return null;
+    end if;
+    select * into v_gap from slotoptim_private.gap as g where g.id = v_gap_id for update;
+    exit when exists (select 1 from slotoptim_private.offer as o where o.id = p_offer_id and o.gap_id = v_gap_id);
+  end loop;
+  return v_gap;
+end;
+$$;
+
 create or replace function slotoptim_private.book_offer(p_offer_id bigint, p_at timestamptz)
 returns bigint
 language plpgsql
@@ -51,6 +74,9 @@ declare
   v_gap slotoptim_private.gap;
   v_campaign slotoptim_private.offer_campaign;
 begin
+  -- Lock order everywhere: gap, then campaign, then offers. Every claimant of a gap queues on the
+  -- gap row, so the winner can retract the others' offers without waiting for them.
+  v_gap := slotoptim_private.lock_gap_of_offer(claim_offer.offer_id);
   select * into v_offer from slotoptim_private.offer as o
    where o.id = claim_offer.offer_id
      and (slotoptim_private.current_org() is null or o.org_id = slotoptim_private.current_org())
@@ -65,7 +91,6 @@ begin
   elsif v_offer.status = 'awaiting_approval' then
     outcome := 'awaiting_approval';
   else
-    select * into v_gap from slotoptim_private.gap as g where g.id = v_offer.gap_id for update;
     select * into v_campaign from slotoptim_private.offer_campaign as c where c.id = v_offer.campaign_id for update;
     if v_offer.status = 'retracted' or v_gap.status in ('filled', 'merged', 'withdrawn') then
       outcome := 'filled';
@@ -113,6 +138,7 @@ declare
   v_previous_clock text := slotoptim_private.set_clock(decide_claim.at);
   v_offer slotoptim_private.offer;
 begin
+  perform slotoptim_private.lock_gap_of_offer(decide_claim.offer_id);
   select * into v_offer from slotoptim_private.offer as o
    where o.id = decide_claim.offer_id
      and (slotoptim_private.current_org() is null or o.org_id = slotoptim_private.current_org())
@@ -151,6 +177,7 @@ as $$
 declare
   v_offer slotoptim_private.offer;
 begin
+  perform slotoptim_private.lock_gap_of_offer(decline_offer.offer_id);
   update slotoptim_private.offer as o
      set status = 'declined', responded_at = decline_offer.at
    where o.id = decline_offer.offer_id and o.customer_id = decline_offer.customer_id and o.status = 'open'

@@ -49,7 +49,7 @@ class EmailChannel:
         self.from_address = from_address
         self._username = username
         self._password = password
-        self._starttls = starttls
+        self.starttls = starttls
         self._timeout = timeout
         self._default_subject = default_subject
         # The sender's domain names our Message-IDs and our EHLO; left to itself smtplib would ask
@@ -75,7 +75,8 @@ class EmailChannel:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self._timeout, local_hostname=self._domain) as smtp:
                 stage = "session"
-                if self._starttls:
+                smtp.ehlo_or_helo_if_needed()  # mail() below, unlike sendmail(), does not greet by itself
+                if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self._username is not None and self._password is not None:
                     smtp.login(self._username, self._password)
