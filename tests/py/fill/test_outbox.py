@@ -1,0 +1,159 @@
+"""The outbox sender against the Twilio stand-in, through the real twilio SDK: delivery, provider
+ids, retries with backoff, permanent errors and channel fallback, opt-out by the carrier, leases
+of a crashed sender, and claim links that book."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import psycopg
+from channels.twilio_standin import TwilioStandIn
+from fill.fill_practice import MORNING, cancel, load
+
+from slotoptim.claims import claim_with_token
+from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.sender import Sender, SenderConfig
+
+PUBLIC = "https://book.example.com"
+
+
+def _sender(url: str, standin: TwilioStandIn, clock: list[dt.datetime]) -> Sender:
+    channels = channels_from_env(
+        {
+            "TWILIO_ACCOUNT_SID": standin.account_sid,
+            "TWILIO_AUTH_TOKEN": standin.auth_token,
+            "TWILIO_FROM": "+15005550006",
+            "TWILIO_BASE_URL": standin.base_url,
+        }
+    )
+    return Sender(url, channels, SenderConfig(public_url=PUBLIC, threads=4), clock=lambda: clock[0], worker="test")
+
+
+def _messages(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute("select * from slotoptim_private.message order by id").fetchall()]
+
+
+def _offers_ready(conn: psycopg.Connection[Any], customers: int = 6) -> None:
+    load(conn, customers)
+    cancel(conn)
+    conn.execute("select * from slotoptim.tick(%s)", (MORNING,))
+
+
+def test_offers_are_delivered_once_with_provider_ids(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn)
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        assert sender.drain() == 3
+        assert sender.drain() == 0, "nothing is sent twice"
+    finally:
+        sender.close()
+    received = twilio_standin.messages
+    assert len(received) == 3 and not twilio_standin.duplicate_tokens()
+    rows = _messages(conn)
+    assert {r["provider_id"] for r in rows} == {m.sid for m in received}
+    assert all(r["status"] == "sent" and r["body"] and len(r["body"]) <= 160 for r in rows)
+    assert all(f"{PUBLIC}/c/" in m.body and "Reply STOP to opt out" in m.body for m in received)
+
+
+def test_transient_errors_retry_later(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn, customers=1)
+    twilio_standin.fail_next(429, retry_after=30)
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        sender.drain()
+        row = _messages(conn)[0]
+        assert row["status"] == "queued" and row["attempts"] == 1
+        assert row["not_before"] >= MORNING + dt.timedelta(seconds=30), "Retry-After is a floor"
+        assert sender.drain() == 0, "not before its time"
+        clock[0] = row["not_before"]
+        assert sender.drain() == 1
+    finally:
+        sender.close()
+    assert _messages(conn)[0]["status"] == "sent" and len(twilio_standin.messages) == 1
+
+
+def test_invalid_number_falls_back_to_email(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn, customers=1)
+    twilio_standin.fail_next_with_code(21211)
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        sender.drain()
+        sender.drain()
+    finally:
+        sender.close()
+    rows = _messages(conn)
+    assert [(r["channel"], r["status"]) for r in rows] == [("sms", "failed"), ("email", "sent")]
+    assert rows[0]["attempts"] == 1, "a permanent error is not retried"
+
+
+def test_carrier_unsubscribe_opts_the_customer_out(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn, customers=1)
+    twilio_standin.fail_next_with_code(21610)
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    customer = conn.execute("select opted_out_at from slotoptim_private.customer where key = 'c001'").fetchone()
+    assert customer is not None and customer["opted_out_at"] is not None
+    assert [r["status"] for r in _messages(conn)] == ["failed"]
+
+
+def test_a_crashed_senders_messages_come_back_after_the_lease(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn)
+    # A sender claims the batch and dies before sending anything.
+    claimed = conn.execute(
+        "select id from slotoptim.claim_messages('dead', 10, %s, interval '60 seconds')", (MORNING,)
+    ).fetchall()
+    assert len(claimed) == 3
+    clock = [MORNING + dt.timedelta(seconds=30)]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        assert sender.drain() == 0, "the lease still holds"
+        clock[0] = MORNING + dt.timedelta(seconds=61)
+        assert sender.drain() == 3
+    finally:
+        sender.close()
+    assert len(twilio_standin.messages) == 3 and not twilio_standin.duplicate_tokens()
+
+
+def test_claim_link_in_the_sms_books_the_slot(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn)
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    tokens = [re.search(r"/c/([A-Za-z0-9_-]+)", m.body).group(1) for m in twilio_standin.messages]  # type: ignore[union-attr]
+    first = claim_with_token(conn, None, tokens[0], MORNING + dt.timedelta(minutes=3))
+    assert first.outcome == "booked"
+    again = claim_with_token(conn, None, tokens[0], MORNING + dt.timedelta(minutes=4))
+    assert again.outcome == "already_yours", "single use: the second click finds it booked"
+    other = claim_with_token(conn, None, tokens[1], MORNING + dt.timedelta(minutes=4))
+    assert other.outcome == "filled"
+    forged = claim_with_token(conn, None, tokens[1][:-2] + ("AA" if tokens[1][-2:] != "AA" else "BB"), MORNING)
+    assert forged.outcome == "invalid"
+    late = claim_with_token(conn, None, tokens[2], MORNING + dt.timedelta(hours=1))
+    assert late.outcome == "expired"
+    # The customers who were offered it hear that it was filled.
+    filled = conn.execute("select count(*) as n from slotoptim_private.message where kind = 'filled'").fetchone()
+    assert filled is not None and filled["n"] == 2
