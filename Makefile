@@ -23,6 +23,8 @@ install: $(STAMP) ## create .venv and install SlotOptim with its dev and ml extr
 run: install ## migrate the embedded database, load the demo practice and run the service
 	$(BIN)/slotoptim import --demo --replace
 	$(BIN)/slotoptim gaps --provider dr-chen --start "$$(date -d 'tomorrow 00:00' -Iseconds)" --end "$$(date -d 'tomorrow 23:59' -Iseconds)"
+	$(BIN)/slotoptim demo
+	$(BIN)/slotoptim import --demo --replace
 	$(BIN)/slotoptim run
 
 test: install lint typecheck test-py ## lint, type-check and run every test (pgTAP and pytest)
@@ -43,6 +45,13 @@ fmt: install ## format the Python sources
 
 bench: install ## benchmarks; prints medians and ratios against naive baselines
 	$(BIN)/python -m slotoptim.bench
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
+
+SHARED_DATA ?= ../shared/data
+ml-report: install ## full-size learning runs on the real data sets in ../shared/data
+	SLOTOPTIM_SHARED_DATA=$(SHARED_DATA) $(BIN)/slotoptim ml evaluate --data $(SHARED_DATA)/noshow/noshow_train.csv --split-date 2016-05-09
+	SLOTOPTIM_SHARED_DATA=$(SHARED_DATA) $(BIN)/slotoptim ml buffers --hangu
+	SLOTOPTIM_SHARED_DATA=$(SHARED_DATA) $(BIN)/slotoptim ml forecast --noshow-csv $(SHARED_DATA)/noshow/noshow_train.csv
 
 db-stop: install ## stop the embedded PostgreSQL
 	$(BIN)/slotoptim db stop

