@@ -86,11 +86,22 @@ class Engine:
 
 
 def run_until_signalled(engine: Engine) -> None:
-    signal.signal(signal.SIGTERM, engine.stop)
-    signal.signal(signal.SIGINT, engine.stop)
+    from slotoptim.listener.learning import LearningLoop
+
+    learning = LearningLoop(engine.url)
+
+    def stop(*_: object) -> None:
+        engine.stop()
+        learning.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     log("engine_started")
+    side = threading.Thread(target=learning.run, name="learning", daemon=True)
+    side.start()
     try:
         engine.run()
     finally:
+        learning.stop()
         engine.sender.close()
         log("engine_stopped", passes=engine.passes)

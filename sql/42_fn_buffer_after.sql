@@ -1,5 +1,9 @@
 -- The one place buffers come from: minutes to keep free after an appointment of a service.
--- = the service's default + every matching active buffer rule, capped at the organisation's maximum.
+-- = the base + every matching active buffer rule, capped at the organisation's maximum, where the
+-- base is the service's default, or, when the organisation has use_learned_buffers on and the
+-- learning job has estimated one, the learned buffer (the provider's own within the service if
+-- there is one, else the service's). Rules still add to a learned base: they carry what the
+-- overrun history cannot know (an admin's extra time for new customers, say).
 -- A rule on "new customer" applies only when the customer is known: a customer is new when they
 -- have no attended (arrived or completed) appointment that started before p_starts_at.
 create or replace function slotoptim_private.buffer_after(
@@ -24,9 +28,20 @@ as $$
                   and lower(a.period) < coalesce(p_starts_at, 'infinity'::timestamptz)
              )
            end as is_new
+  ),
+  learned as (
+    select b.minutes
+      from slotoptim_private.service as svc
+      join slotoptim_private.learning_settings as ls on ls.org_id = svc.org_id and ls.use_learned_buffers
+      join slotoptim_private.learned_buffer as b on b.org_id = svc.org_id and b.service_id = svc.id
+     where svc.id = p_service_id
+       and (b.provider_id = p_provider_id or b.provider_id is null)
+     -- The provider's own row before the service's (nulls sort last).
+     order by b.provider_id nulls last
+     limit 1
   )
   select greatest(0, least(
-           s.buffer_after_minutes + coalesce(sum(r.extra_minutes), 0),
+           coalesce((select l.minutes from learned as l), s.buffer_after_minutes) + coalesce(sum(r.extra_minutes), 0),
            coalesce(max(st.max_buffer_minutes), 60)
          ))::integer
     from slotoptim_private.service as s
@@ -45,4 +60,4 @@ as $$
 $$;
 
 comment on function slotoptim_private.buffer_after(bigint, bigint, bigint, timestamptz) is
-  'Buffer minutes after an appointment: service default + matching buffer rules, capped. The single source of buffers.';
+  'Buffer minutes after an appointment: service default (or learned buffer when enabled) + matching buffer rules, capped. The single source of buffers.';

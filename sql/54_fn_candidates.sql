@@ -69,7 +69,7 @@ as $$
      where s.category in (select f.category from fitting as f)
   ),
   longest as materialized (
-    select greatest(extract(epoch from max(p_at - w.added_at)), 1) as seconds
+    select greatest(extract(epoch from p_at - min(w.added_at)), 1) as seconds
       from gap
       join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
   ),

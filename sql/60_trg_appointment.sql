@@ -61,7 +61,9 @@ begin
       perform slotoptim_private.open_gaps(old.provider_id, v_old_blocks - v_new_blocks, old.id, v_at);
     end if;
   elsif not isempty(v_old_blocks) then
-    perform slotoptim_private.open_gaps(old.provider_id, v_old_blocks, old.id, v_at);
+    -- A deleted appointment cannot be the gap's source (the row is gone); a moved one can.
+    perform slotoptim_private.open_gaps(old.provider_id, v_old_blocks,
+                                        case when tg_op = 'DELETE' then null else old.id end, v_at);
   end if;
 
   if not isempty(v_new_blocks) then

@@ -123,6 +123,9 @@ create table if not exists slotoptim_private.offer (
 );
 
 create index if not exists offer_customer_recent_idx on slotoptim_private.offer (customer_id, created_at);
+-- The wait-fairness score divides by the longest wait among active entries: read it off an index.
+create index if not exists waitlist_entry_active_added_idx
+  on slotoptim_private.waitlist_entry (org_id, added_at) where status = 'active';
 create index if not exists offer_gap_status_idx on slotoptim_private.offer (gap_id, status);
 create index if not exists offer_open_expiry_idx on slotoptim_private.offer (expires_at) where status = 'open';
 

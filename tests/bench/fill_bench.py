@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from channels.twilio_standin import running_standin
 from fill.fill_practice import MORNING, SLOT_START, practice
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -160,7 +159,30 @@ def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
     }
 
 
-def offers_through_twilio(admin: str, offers: int = 10_000) -> dict[str, float]:
+def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
+    channels = channels_from_env(
+        {
+            "TWILIO_ACCOUNT_SID": standin["account_sid"],
+            "TWILIO_AUTH_TOKEN": standin["auth_token"],
+            "TWILIO_FROM": "+15005550006",
+            "TWILIO_BASE_URL": standin["base_url"],
+        }
+    )
+    sender = Sender(url, channels, SenderConfig(threads=24, batch=400), clock=lambda: MORNING, worker=worker)
+    try:
+        return sender.drain(limit=1000)
+    finally:
+        sender.close()
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
+    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
+    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
     url = _new_db(admin)
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         import_practice(conn, practice(offers, window=False))
@@ -174,45 +196,49 @@ def offers_through_twilio(admin: str, offers: int = 10_000) -> dict[str, float]:
         conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
         decide_seconds = time.perf_counter() - t0
         made = conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"]
-    with running_standin() as standin:
-        channels = channels_from_env(
-            {
-                "TWILIO_ACCOUNT_SID": standin.account_sid,
-                "TWILIO_AUTH_TOKEN": standin.auth_token,
-                "TWILIO_FROM": "+15005550006",
-                "TWILIO_BASE_URL": standin.base_url,
-            }
-        )
-        sender = Sender(url, channels, SenderConfig(threads=16, batch=500), clock=lambda: MORNING, worker="bench")
-        try:
-            t0 = time.perf_counter()
-            sent = sender.drain(limit=1000)
-            send_seconds = time.perf_counter() - t0
-        finally:
-            sender.close()
-        received = standin.message_count
-        duplicates = len(standin.duplicate_tokens())
+    here = Path(__file__).resolve().parent
+    server = subprocess.Popen(
+        [sys.executable, str(here / "standin_process.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(here.parent / "py")},
+    )
+    try:
+        assert server.stdout is not None
+        standin = json.loads(server.stdout.readline())
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=senders) as pool:
+            sent = sum(
+                pool.map(_drain_worker, [url] * senders, [standin] * senders, [f"bench-{i}" for i in range(senders)])
+            )
+        send_seconds = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    tally = json.loads(out.strip().splitlines()[-1])
     return {
         "offers": made,
         "decide_seconds": decide_seconds,
+        "sender_processes": senders,
         "send_seconds": send_seconds,
         "sent": sent,
-        "received_by_standin": received,
-        "duplicates": duplicates,
-        "messages_per_second": received / send_seconds,
+        "received_by_standin": tally["received"],
+        "duplicates": tally["duplicates"],
+        "messages_per_second": tally["received"] / send_seconds,
     }
 
 
 def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) -> dict[str, float]:
     """100,000 active entries over 50,000 customers. Worst case: every entry asks for the service
-    that fits; realistic case: entries spread over `services` services of the practice."""
+    that fits; realistic case: entries spread over `services` services of distinct categories."""
     url = _new_db(admin)
     result: dict[str, float] = {}
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         import_practice(conn, practice(50))
         conn.execute(
-            "insert into slotoptim_private.service (org_id, key, name, minutes)"
-            " select id, 'other' || g, 'Other ' || g, 30 from slotoptim_private.organisation, generate_series(2, %s) g",
+            "insert into slotoptim_private.service (org_id, key, name, minutes, category)"
+            " select id, 'other' || g, 'Other ' || g, 30, 'category' || g"
+            " from slotoptim_private.organisation, generate_series(2, %s) g",
             (services,),
         )
         conn.execute(

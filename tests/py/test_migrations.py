@@ -69,7 +69,7 @@ def test_second_migration_run_is_a_no_op(empty_db: str) -> None:
     before = _schema_dump(empty_db)
     assert migrate(empty_db) is False
     assert _schema_dump(empty_db) == before
-    assert current_revision(empty_db) == "0002"
+    assert current_revision(empty_db) == "0003"
 
 
 def test_migration_files_are_numbered_and_paired() -> None:

@@ -103,5 +103,6 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path, capsys: pytest.Captu
 
     assert main(["ml", "buffers", "--hangu", str(tmp_path / "none.csv")]) == 2
     assert "none.csv" in capsys.readouterr().err
-    assert main(["ml", "buffers"]) == 2
+    # Without --hangu the command reads the database; a Hangu-only option says so before connecting.
+    assert main(["ml", "buffers", "--scheduled-by", "service"]) == 2
     assert "--hangu" in capsys.readouterr().err

@@ -45,7 +45,8 @@ def test_bad_options_are_one_line_and_status_2(tmp_path: Path, capsys: pytest.Ca
     assert err == ["slotoptim ml forecast: --holiday: not a date (YYYY-MM-DD): '2016-05-xx'"]
     assert main(["ml", "forecast", "--noshow-csv", str(tmp_path / "absent.csv")]) == 2
     assert "absent.csv" in capsys.readouterr().err
-    assert main(["ml", "forecast"]) == 2
+    # Without --noshow-csv the command reads the database; a file-only option says so before connecting.
+    assert main(["ml", "forecast", "--holiday", "2016-05-26"]) == 2
     assert "--noshow-csv" in capsys.readouterr().err
 
 
