@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop
+.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ test: install lint typecheck test-py ## lint, type-check and run every test (pgT
 
 test-py: install
 	$(BIN)/pytest -q
+
+FUZZ_EXAMPLES ?= 300
+fuzz: install ## a longer schemathesis run against the API's OpenAPI (FUZZ_EXAMPLES per operation)
+	SLOTOPTIM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/py/api/test_openapi_fuzz.py
 
 lint: install ## ruff
 	$(BIN)/ruff check infra api listener ml migrations sql tests

@@ -157,7 +157,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
     )
     sender = Sender(url, channels_from_env(os.environ), config)
-    run_until_signalled(Engine(url, sender, poll_seconds=args.poll_seconds))
+    engine = Engine(url, sender, poll_seconds=args.poll_seconds)
+    if args.no_api:
+        run_until_signalled(engine)
+        return EXIT_OK
+    from slotoptim.api.serve import serve
+    from slotoptim.api.settings import settings_from_env
+
+    return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine) else EXIT_FAILURE
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from slotoptim.api.serve import serve
+    from slotoptim.api.settings import settings_from_env
+    from slotoptim.migrate import migrate
+
+    settings = settings_from_env()
+    migrate(settings.database_url)
+    return EXIT_OK if serve(settings, args.host, args.port) else EXIT_FAILURE
+
+
+def cmd_apikey(args: argparse.Namespace) -> int:
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.db import connect
+
+    with connect() as conn:
+        row = conn.execute("select id from slotoptim_private.organisation where key = %s", (args.org,)).fetchone()
+        if row is None:
+            raise UsageError(f"--org: unknown organisation {args.org!r}")
+        created = create_key(conn, int(str(row["id"])), args.name, args.role)
+    # The secret is printed this once; only its hash is stored.
+    print(
+        json.dumps({"id": created.key.id, "org": args.org, "name": args.name, "role": args.role, "key": created.token})
+    )
     return EXIT_OK
 
 
@@ -251,9 +283,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write to this file instead of standard output")
     p.set_defaults(func=cmd_demo_practice)
 
-    p = sub.add_parser("run", help="migrate, then run the fill engine until SIGTERM")
+    p = sub.add_parser("run", help="migrate, then run the fill engine and the HTTP API until SIGTERM")
     p.add_argument("--poll-seconds", type=float, default=5.0, help="safety-net poll interval")
+    p.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    p.add_argument("--no-api", action="store_true", help="run the fill engine only")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("api", help="migrate, then serve the HTTP API (without the fill engine) until SIGTERM")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("apikey", help="API keys")
+    keys = p.add_subparsers(dest="apikey_command", required=True, metavar="ACTION")
+    p = keys.add_parser("create", help="create an API key and print it (shown once)")
+    p.add_argument("--org", required=True, help="organisation key")
+    p.add_argument("--role", required=True, choices=["readonly", "staff", "admin"])
+    p.add_argument("--name", required=True, help="what the key is for, e.g. 'front desk'")
+    p.set_defaults(func=cmd_apikey)
 
     p = sub.add_parser("demo", help="simulate a day of the demo practice through the fill engine")
     p.add_argument("--start", help="a day of the demo fortnight (default today)")

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from alembic.script import ScriptDirectory
 from psycopg import sql
 
-from slotoptim.migrate import current_revision, migrate
+from slotoptim.migrate import alembic_config, current_revision, migrate
 from slotoptim.sqlfiles import build_from_sources, structural_files
 
 
@@ -69,7 +70,8 @@ def test_second_migration_run_is_a_no_op(empty_db: str) -> None:
     before = _schema_dump(empty_db)
     assert migrate(empty_db) is False
     assert _schema_dump(empty_db) == before
-    assert current_revision(empty_db) == "0003"
+    # The newest script, whatever its number (parallel work adds migrations).
+    assert current_revision(empty_db) == ScriptDirectory.from_config(alembic_config(empty_db)).get_current_head()
 
 
 def test_migration_files_are_numbered_and_paired() -> None:

@@ -1,0 +1,87 @@
+"""The Litestar application: `create_app(settings)`.
+
+JSON API under /v1 (API keys or OIDC bearer tokens, roles readonly < staff < admin), Twilio
+webhooks under /webhooks (signed by Twilio), /healthz, /readyz, /metrics, and the OpenAPI 3.1
+description generated from the code at /schema (/schema/openapi.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import redis
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_guard
+from slotoptim.api.db import Database
+from slotoptim.api.errors import EXCEPTION_HANDLERS
+from slotoptim.api.metrics import Metrics
+from slotoptim.api.middleware import refuse_repeated_query_parameters, request_metrics
+from slotoptim.api.oidc import OidcVerifier
+from slotoptim.api.openapi import document, openapi_config
+from slotoptim.api.routes import ROUTES
+from slotoptim.api.routes.deps import DEPENDENCIES
+from slotoptim.api.settings import ApiSettings, utc_now
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Paths the authentication middleware skips (routes also opt out with exclude_from_auth).
+PUBLIC_PATHS = ["^/schema"]
+
+
+def create_app(settings: ApiSettings) -> Litestar:
+    db = Database(
+        settings.database_url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        require_app_role=settings.require_app_role,
+        clock=None if settings.clock is utc_now else settings.clock,
+    )
+    cache = (
+        None
+        if settings.redis_url is None
+        else redis.Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    )
+    oidc = None if settings.oidc is None else OidcVerifier(settings.oidc)
+    state = State(
+        {
+            "settings": settings,
+            "db": db,
+            "redis": cache,
+            "clock": settings.clock,
+            "metrics": Metrics(db),
+            "authenticator": Authenticator(db, oidc),
+        }
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        db.open()
+        try:
+            yield
+        finally:
+            db.close()
+            if cache is not None:
+                cache.close()
+
+    app = Litestar(
+        route_handlers=ROUTES,
+        state=state,
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
+        guards=[role_guard],
+        before_request=refuse_repeated_query_parameters,
+        middleware=[request_metrics, DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        logging_config=None,
+        debug=False,
+    )
+    document(app)  # build and refine the OpenAPI description now, not on the first request
+    return app

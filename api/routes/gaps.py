@@ -1,0 +1,75 @@
+"""/v1/gaps: the PRD's gap analysis, and the gaps the fill engine is working on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import FromQuery, QueryParameter
+
+from slotoptim.api.errors import invalid, malformed
+from slotoptim.api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from slotoptim.api.queries import gaps as q
+from slotoptim.api.routes.deps import Ctx, Db
+from slotoptim.api.routes.params import ProviderFilter, ProviderQuery, id_path
+from slotoptim.api.routes.responses import errors
+from slotoptim.api.schemas.gaps import GapAnalysis, GapDetail, GapPage, GapStatus
+
+MAX_WINDOW = dt.timedelta(days=31)
+GapId = Annotated[int, id_path("gap")]
+
+
+class GapController(Controller):
+    path = "/v1/gaps"
+    tags = ("gaps",)
+
+    @get(
+        "/analyze",
+        operation_id="analyzeGaps",
+        summary="Free time of a provider in a window",
+        sync_to_thread=True,
+        responses=errors(),
+    )
+    def analyze(
+        self,
+        db: Db,
+        ctx: Ctx,
+        provider: ProviderQuery,
+        start: Annotated[dt.datetime, QueryParameter(description="window start, ISO 8601 with a UTC offset")],
+        end: Annotated[dt.datetime, QueryParameter(description="window end, ISO 8601 with a UTC offset")],
+    ) -> GapAnalysis:
+        """The provider's maximal free intervals in [start, end) (working hours minus closures minus
+        appointments with their buffers), each `bookable` or `fragment`, with the services that fit.
+        Backed by `slotoptim.gaps`. At most 31 days."""
+        for name, value in (("start", start), ("end", end)):
+            if value.tzinfo is None:
+                raise malformed(name, "needs a UTC offset, e.g. 2026-11-24T08:00:00-05:00", "query")
+        if end <= start:
+            raise invalid("end", "must be after start", "query")
+        if end - start > MAX_WINDOW:
+            raise invalid("end", "the window may span at most 31 days", "query")
+        with db.transaction(ctx) as conn:
+            return q.analyse(conn, provider, start, end)
+
+    @get("/", operation_id="listGaps", summary="List gaps", sync_to_thread=True, responses=errors())
+    def list_gaps(
+        self,
+        db: Db,
+        ctx: Ctx,
+        provider: ProviderFilter = None,
+        status: FromQuery[GapStatus | None] = None,
+        live: Annotated[bool, QueryParameter(description="only open and offering gaps")] = True,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> GapPage:
+        """Gaps recorded when time was freed, newest first."""
+        with db.transaction(ctx) as conn:
+            return q.listing(conn, provider=provider, status=status, live=live, limit=limit, cursor=cursor)
+
+    @get(
+        "/{gap_id:str}", operation_id="getGap", summary="A gap and its offers", sync_to_thread=True, responses=errors()
+    )
+    def read(self, db: Db, ctx: Ctx, gap_id: GapId) -> GapDetail:
+        with db.transaction(ctx) as conn:
+            return q.detail(conn, gap_id)

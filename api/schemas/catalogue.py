@@ -1,0 +1,114 @@
+"""The practice set-up: providers, services, weekly hours and the organisation's settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from slotoptim.api.schemas.common import ClockTime, Name, ServiceKey, Strategy, TimeZone, Weekday
+
+Minutes = Annotated[int, Meta(ge=1, le=1440)]
+BufferMinutes = Annotated[int, Meta(ge=0, le=480)]
+Price = Annotated[float, Meta(ge=0, le=9_999_999_999.99)]
+Category = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Complexity = Annotated[int, Meta(ge=1, le=5)]
+
+
+class Provider(msgspec.Struct, kw_only=True):
+    key: str
+    name: str
+    timezone: str
+    location: str | None
+    active: bool
+    services: list[str]
+
+
+class ProviderPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    # Replaces the services the provider offers.
+    services: Annotated[list[ServiceKey], Meta(max_length=200)] | UnsetType = UNSET
+
+
+class Service(msgspec.Struct, kw_only=True):
+    key: str
+    name: str
+    minutes: int
+    price: float
+    currency: str
+    buffer_after_minutes: int
+    category: str
+    complexity: int
+    active: bool
+
+
+class ServicePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name | UnsetType = UNSET
+    minutes: Minutes | UnsetType = UNSET
+    price: Price | UnsetType = UNSET
+    buffer_after_minutes: BufferMinutes | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
+    complexity: Complexity | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class Hours(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Weekly hours in the provider's local wall-clock time."""
+
+    day: Weekday
+    start: ClockTime
+    end: ClockTime
+
+
+class ProviderHours(msgspec.Struct, kw_only=True):
+    provider: str
+    timezone: str
+    hours: list[Hours]
+
+
+HoursList = Annotated[list[Hours], Meta(max_length=100)]
+
+Weight = Annotated[int, Meta(ge=0, le=1000)]
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    auto_offer: bool
+    offer_strategy: Strategy
+    score_threshold: float
+    max_offers_per_day: int
+    max_offers_per_week: int
+    fatigue_ignored_limit: int
+    claim_hold_seconds: int
+    max_buffer_minutes: int
+    send_window_start: str
+    send_window_end: str
+    weight_time: int
+    weight_provider: int
+    weight_service: int
+    weight_travel: int
+    weight_lead: int
+    weight_response: int
+    weight_fairness: int
+
+
+class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    auto_offer: bool | UnsetType = UNSET
+    offer_strategy: Strategy | UnsetType = UNSET
+    score_threshold: Annotated[float, Meta(ge=0, le=100)] | UnsetType = UNSET
+    max_offers_per_day: Annotated[int, Meta(ge=0, le=100)] | UnsetType = UNSET
+    max_offers_per_week: Annotated[int, Meta(ge=0, le=500)] | UnsetType = UNSET
+    fatigue_ignored_limit: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    claim_hold_seconds: Annotated[int, Meta(ge=10, le=3600)] | UnsetType = UNSET
+    max_buffer_minutes: Annotated[int, Meta(ge=0, le=480)] | UnsetType = UNSET
+    send_window_start: ClockTime | UnsetType = UNSET
+    send_window_end: ClockTime | UnsetType = UNSET
+    weight_time: Weight | UnsetType = UNSET
+    weight_provider: Weight | UnsetType = UNSET
+    weight_service: Weight | UnsetType = UNSET
+    weight_travel: Weight | UnsetType = UNSET
+    weight_lead: Weight | UnsetType = UNSET
+    weight_response: Weight | UnsetType = UNSET
+    weight_fairness: Weight | UnsetType = UNSET

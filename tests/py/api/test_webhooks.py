@@ -1,0 +1,185 @@
+"""Twilio webhooks signed with the SDK's own RequestValidator: verified, idempotent on MessageSid."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from api.api_practice import SHARED_PHONE
+from api.conftest import PUBLIC_URL, TWILIO_TOKEN, Keys
+from litestar.testing import TestClient
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+
+INBOUND = "/webhooks/twilio/inbound"
+STATUS = "/webhooks/twilio/status"
+_sids = itertools.count(1)
+
+
+def _sid() -> str:
+    return f"SM{next(_sids):032x}"
+
+
+def inbound(body: str, phone: str, sid: str | None = None) -> dict[str, str]:
+    return {
+        "MessageSid": sid or _sid(),
+        "AccountSid": "AC" + "1" * 32,
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+        "FromCity": "",  # blank fields are signed too
+    }
+
+
+def post_signed(
+    client: TestClient[Any], path: str, params: dict[str, str], base: str = PUBLIC_URL, query: str = ""
+) -> Any:
+    url = f"{base}{path}" + (f"?{query}" if query else "")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    return client.post(path + (f"?{query}" if query else ""), data=params, headers={"X-Twilio-Signature": signature})
+
+
+def _opted_out(db: psycopg.Connection[dict[str, Any]], phone: str) -> list[bool]:
+    rows = db.execute(
+        "select opted_out_at is not null as out from slotoptim_private.customer where phone = %s order by org_id",
+        (phone,),
+    ).fetchall()
+    return [r["out"] for r in rows]
+
+
+def test_help_and_other_texts_get_a_short_reply(client: TestClient[Any]) -> None:
+    for text in ("HELP", "what time is my appointment?"):
+        answer = post_signed(client, INBOUND, inbound(text, "+16175550001"))
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/xml")
+        assert answer.text.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Reply YES')
+
+
+def test_unsigned_or_wrongly_signed_requests_are_403(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    params = inbound("STOP", SHARED_PHONE)
+    good = RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{INBOUND}", params)
+    attempts = [
+        client.post(INBOUND, data=params),
+        client.post(INBOUND, data=params, headers={"X-Twilio-Signature": "x" + good[1:]}),
+        client.post(INBOUND, data={**params, "Body": "YES"}, headers={"X-Twilio-Signature": good}),
+        client.post(INBOUND, data={**params, "Extra": "1"}, headers={"X-Twilio-Signature": good}),
+        # Signed for the URL the app sees, not the public one Twilio calls: refused.
+        post_signed(client, INBOUND, params, base="http://testserver.local"),
+        # Forwarded headers a client sets do not change the URL checked: the configured public one is.
+        client.post(
+            INBOUND,
+            data=params,
+            headers={
+                "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(
+                    f"https://evil.example{INBOUND}", params
+                ),
+                "X-Forwarded-Host": "evil.example",
+                "X-Forwarded-Proto": "https",
+            },
+        ),
+        post_signed(client, STATUS, {"MessageSid": _sid(), "MessageStatus": "delivered"}, base="https://evil.example"),
+    ]
+    for answer in attempts:
+        assert answer.status_code == 403, answer.text
+    assert _opted_out(db, SHARED_PHONE) == [False, False]
+
+
+def test_webhooks_are_refused_when_no_token_is_configured(make_client: Callable[..., TestClient[Any]]) -> None:
+    client = make_client(twilio_auth_token=None)
+    assert post_signed(client, INBOUND, inbound("HELP", "+16175550001")).status_code == 403
+
+
+def test_stop_and_start_apply_everywhere_the_number_is_known_once_per_sid(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    start = inbound("START", SHARED_PHONE)
+    stop = post_signed(client, INBOUND, inbound("please stop texting me", f"whatsapp:{SHARED_PHONE}"))
+    assert stop.status_code == 200 and "unsubscribed" in stop.text
+    assert _opted_out(db, SHARED_PHONE) == [True, True]
+    first = post_signed(client, INBOUND, start)
+    assert "subscribed again" in first.text and _opted_out(db, SHARED_PHONE) == [False, False]
+    post_signed(client, INBOUND, inbound("STOP", SHARED_PHONE))
+    replay = post_signed(client, INBOUND, start)  # Twilio retries the START: same answer, no effect
+    assert replay.status_code == 200 and replay.text == first.text
+    assert _opted_out(db, SHARED_PHONE) == [True, True]
+    rows = db.execute(
+        "select org_id, reply from slotoptim_private.webhook_event where provider_id = %s", (start["MessageSid"],)
+    ).fetchall()
+    assert len(rows) == 1 and rows[0]["org_id"] is not None and "subscribed" in rows[0]["reply"]
+
+
+def _offer_gap(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+    client.patch("/v1/settings", headers=keys.headers("admin"), json={"score_threshold": 0})
+    row = db.execute(
+        "select a.id from slotoptim_private.appointment a join slotoptim_private.organisation o on o.id = a.org_id"
+        " where a.key = 'to-cancel' and o.key = 'acme'"
+    ).fetchone()
+    assert row is not None
+    gap = client.post(f"/v1/appointments/{row['id']}/cancel", headers=keys.headers("staff")).json()["gap_ids"][0]
+    assert (
+        client.post(
+            "/v1/waitlist/offer", headers=keys.headers("staff"), json={"gap_id": gap, "strategy": "broadcast"}
+        ).status_code
+        == 201
+    )
+
+
+def test_yes_claims_the_latest_offer_once(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    _offer_gap(client, keys, db)
+    yes = inbound("Yes", "+16175550001")
+    first = post_signed(client, INBOUND, yes)
+    assert first.status_code == 200 and "booked" in first.text
+    replay = post_signed(client, INBOUND, yes)
+    assert replay.text == first.text
+    booked = db.execute("select count(*) as n from slotoptim_private.appointment where source = 'waitlist'").fetchone()
+    assert booked is not None and booked["n"] == 1
+    late = post_signed(client, INBOUND, inbound("YES", "+16175550002"))
+    assert "filled" in late.text
+    nothing = post_signed(client, INBOUND, inbound("YES", "+19995550000"))
+    assert "couldn't find an open offer" in nothing.text
+    metrics = client.get("/metrics").text
+    assert 'slotoptim_claims_total{outcome="booked",via="sms"} 1.0' in metrics
+    assert 'slotoptim_claims_total{outcome="filled",via="sms"} 1.0' in metrics
+
+
+def test_status_callbacks_update_the_outbox_once(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    _offer_gap(client, keys, db)
+    sid = _sid()
+    db.execute(
+        "update slotoptim_private.message set status = 'sent', provider_id = %s, sent_at = now()"
+        " where id = (select min(id) from slotoptim_private.message)",
+        (sid,),
+    )
+    for status in ("sent", "delivered", "delivered"):
+        answer = post_signed(client, STATUS, {"MessageSid": sid, "MessageStatus": status, "SmsStatus": status})
+        assert answer.status_code == 204, answer.text
+    row = db.execute(
+        "select status, delivered_at from slotoptim_private.message where provider_id = %s", (sid,)
+    ).fetchone()
+    assert row is not None and row["status"] == "delivered" and row["delivered_at"] is not None
+    kinds = db.execute(
+        "select kind from slotoptim_private.webhook_event where provider_id = %s order by kind", (sid,)
+    ).fetchall()
+    assert [k["kind"] for k in kinds] == ["status:delivered", "status:sent"]
+    assert post_signed(client, STATUS, {"MessageSid": _sid(), "MessageStatus": "delivered"}).status_code == 204
+    assert post_signed(client, STATUS, {"MessageSid": sid, "MessageStatus": "Delivered!"}).status_code == 400
+
+
+def test_the_public_url_may_carry_a_path_prefix_and_a_query(make_client: Callable[..., TestClient[Any]]) -> None:
+    client = make_client(public_url="https://clinic.example.org/slotoptim/")
+    answer = post_signed(
+        client,
+        INBOUND,
+        inbound("HELP", "+16175550001"),
+        base="https://clinic.example.org/slotoptim",
+        query="practice=acme",
+    )
+    assert answer.status_code == 200, answer.text
