@@ -50,6 +50,7 @@ fmt: install ## format the Python sources
 bench: install ## benchmarks; prints medians and ratios against naive baselines
 	$(BIN)/python -m slotoptim.bench
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
 
 SHARED_DATA ?= ../shared/data
 ml-report: install ## full-size learning runs on the real data sets in ../shared/data
