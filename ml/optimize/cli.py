@@ -10,8 +10,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
 from slotoptim.ml.optimize.cli_support import OptionError, parse_floats, report_error
 
@@ -70,19 +68,18 @@ def _register_session(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _register_template(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from slotoptim.ml.optimize.template_source import add_source_options
+
     template = commands.add_parser(
         "template",
         help="weekly slots per hour and visit type (MIP), compared with the current template",
-        description="Without --input, solves the built-in example clinic.",
+        description="Plans the practice in the database (--org KEY, or its only organisation) and stores the"
+        " recommendation in slotoptim_private.slot_template (view slotoptim.recommended_template) unless"
+        " --no-store; --input FILE plans a problem file, --example the built-in example clinic.",
     )
+    add_source_options(template)
     template.add_argument(
-        "--input", type=Path, metavar="FILE", help="problem as JSON (see slotoptim.ml.optimize.template_input)"
-    )
-    template.add_argument(
-        "--current",
-        type=Path,
-        metavar="FILE",
-        help="current template as JSON slot rows; default: the same capacity spread uniformly",
+        "--no-store", action="store_true", help="database mode: print the recommendation without storing it"
     )
     template.add_argument("--solver", default="SCIP", help="OR-Tools MIP solver (SCIP or CBC)")
     template.add_argument(
@@ -132,56 +129,55 @@ def run_session(args: argparse.Namespace) -> int:
 
 def run_template(args: argparse.Namespace) -> int:
     from slotoptim.ml.optimize.template import TemplateSolveError
-    from slotoptim.ml.optimize.template_example import example_clinic_problem
-    from slotoptim.ml.optimize.template_input import slots_from_plain, template_problem_from_plain
     from slotoptim.ml.optimize.template_plan import plan_templates
-    from slotoptim.ml.optimize.template_problem import TemplateInputError
     from slotoptim.ml.optimize.template_render import render_comparison
+    from slotoptim.ml.optimize.template_source import describe_sources, load_source
 
     if args.node_limit < 0:
         return report_error("--node-limit", f"must be >= 0, got {args.node_limit}")
     if args.time_limit is not None and args.time_limit <= 0:
         return report_error("--time-limit", f"must be positive, got {args.time_limit}")
     try:
-        problem = (
-            template_problem_from_plain(_read_json(args.input, "--input")) if args.input else (example_clinic_problem())
-        )
+        source = load_source(args)
     except OptionError as error:
         return report_error(error.option, error.message)
-    except (TemplateInputError, ValueError, TypeError, AttributeError) as error:
-        # Besides our checks: a number field holding text, or a row that is not a mapping.
-        return report_error("--input", str(error))
-    try:
-        current = slots_from_plain(_read_json(args.current, "--current")) if args.current else None
-    except OptionError as error:
-        return report_error(error.option, error.message)
-    except (TemplateInputError, ValueError, TypeError, AttributeError) as error:
-        return report_error("--current", str(error))
     try:
         plan = plan_templates(
-            problem,
-            current_slots=current,
+            source.problem,
+            current_slots=source.current_slots,
             solver=args.solver,
             node_limit=args.node_limit or None,
             time_limit_seconds=args.time_limit,
         )
     except TemplateSolveError as error:
         return report_error("--solver", str(error))
-    table = render_comparison(
-        problem, [("optimised", plan.optimised), (f"current ({plan.current_source})", plan.current)]
-    )
+    current_label = "current (booked)" if source.practice and not args.current else f"current ({plan.current_source})"
+    table = render_comparison(source.problem, [("optimised", plan.optimised), (current_label, plan.current)])
     gap = f"optimised: {plan.optimised.status}, proven gap {100 * plan.optimised.relative_gap:.2f} %"
-    _emit(args.format, plan.to_plain(), f"{table}\n\n{gap}")
+    plain = plan.to_plain()
+    if source.practice is None:
+        _emit(args.format, plain, f"{table}\n\n{gap}")
+        return 0
+    from slotoptim.ml.optimize.template_source import parse_instant
+
+    practice = source.practice
+    plain = {"organisation": practice.organisation.key, "sources": dict(practice.sources), **plain}
+    if args.no_store:
+        stored = "not stored (--no-store)"
+        plain["run_id"] = None
+    else:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        from slotoptim.db import database_url
+        from slotoptim.ml.optimize.template_store import store_template
+
+        with psycopg.connect(database_url(), autocommit=True, row_factory=dict_row) as conn:
+            run_id = store_template(conn, practice, plan, parse_instant("--at", args.at))
+        plain["run_id"] = run_id
+        stored = f"stored as run {run_id}: select * from slotoptim.recommended_template"
+    _emit(args.format, plain, f"{describe_sources(practice)}\n\n{table}\n\n{gap}\n{stored}")
     return 0
-
-
-def _read_json(path: Path, option: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise OptionError(option, f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise OptionError(option, f"{path} is not JSON: {error}") from None
 
 
 def _emit(output_format: str, plain: object, table: str) -> None:

@@ -11,6 +11,11 @@ minimise   waiting_weight   * sum over provider-hours of the waiting curve (temp
 subject to sum_h f + u = demand;  sum_a f <= sum_p s  (a request needs a slot);
            attended load <= max_utilisation * available minutes;
            booked minutes <= max_booking_ratio * available minutes;  s = 0 where not working or not offered.
+A visit longer than its hour's working minutes (a 60-minute assessment, an hour starting at 08:30)
+fills that hour and runs on into the next ones while the working time is continuous
+(TemplateProblem.spread); at most one such visit starts in an hour. Its minutes count as booked in
+every hour it covers; only its last part counts as attended load (waiting and the utilisation cap),
+since no queue forms while one patient is with the provider.
 
 Evaluating a given template (``evaluate_template``) fixes s, drops the capacity rows and solves the
 same programme for the flows, so a current and an optimised template are scored by one yardstick.
@@ -157,20 +162,29 @@ def _solve(
     infinity = solver.infinity()
 
     slots: dict[SlotKey, Any] = {}
+    # Where each slot's minutes fall: its own hour, or (a visit longer than the hour's working
+    # minutes) that hour and the ones it runs into.
+    spreads: dict[SlotKey, list[tuple[int, float]]] = {}
     for p in problem.providers:
         for w in problem.weekdays:
             for h in problem.hours:
                 available = problem.minutes(p, w, h)
                 for v in problem.visit_types:
                     key = (p, w, h, v.name)
+                    spread = problem.spread(p, w, h, v.mean_minutes)
                     if fixed is not None:
                         count = int(fixed.get(key, 0))
                         if count:
                             slots[key] = solver.IntVar(count, count, _name("s", key))
-                    elif available > 0 and problem.offers(p, v.name):
+                            spreads[key] = spread or [(h, v.mean_minutes)]
+                    elif available > 0 and problem.offers(p, v.name) and spread is not None:
                         most = math.floor(settings.max_booking_ratio * available / v.mean_minutes + 1e-9)
+                        if len(spread) > 1:
+                            # It fills the rest of its hour: one can start there.
+                            most = 1
                         if most > 0:
                             slots[key] = solver.IntVar(0, most, _name("s", key))
+                            spreads[key] = spread
 
     slots_by_cell: dict[tuple[str, int, str], list[Any]] = defaultdict(list)
     for (_, w, h, v_name), variable in slots.items():
@@ -197,21 +211,33 @@ def _solve(
             if (fw, fh, fv) == (w, h, v_name) and problem.demand[(w, fa, v_name)] < 1:
                 solver.Add(f <= problem.demand[(w, fa, v_name)] * solver.Sum(cell_slots))
 
+    attended_terms: dict[ProviderHour, list[Any]] = defaultdict(list)
+    booked_terms: dict[ProviderHour, list[Any]] = defaultdict(list)
+    for key, var in slots.items():
+        p, w, h, v_name = key
+        visit = problem.visit(v_name)
+        show = 1 - problem.no_show_rate(visit, w, h)
+        for hour, minutes in spreads[key]:
+            booked_terms[(p, w, hour)].append(var * minutes)
+        # A visit running through whole hours is one patient with the provider: no queue forms there.
+        # Its last part is what the patients after it may wait for, so only that part counts towards
+        # the hour's attended load (waiting and the utilisation cap).
+        last_hour, last_minutes = spreads[key][-1]
+        attended_terms[(p, w, last_hour)].append(var * (last_minutes * show))
     waiting: dict[ProviderHour, Any] = {}
     loads: dict[ProviderHour, Any] = {}
-    for cell in _working_cells(problem, slots):
-        p, w, h = cell
-        available = problem.minutes(p, w, h)
-        terms = [(slots[(p, w, h, v.name)], v) for v in problem.visit_types if (p, w, h, v.name) in slots]
-        attended = solver.Sum([var * (v.mean_minutes * (1 - problem.no_show_rate(v, w, h))) for var, v in terms])
+    for cell in sorted(set(attended_terms) | set(booked_terms)):
+        available = problem.minutes(*cell)
+        if available <= 0:
+            continue
+        attended = solver.Sum(attended_terms.get(cell, []))
         loads[cell] = attended
         waiting[cell] = solver.NumVar(0, infinity, _name("wait", cell))
         for chord in chords:
             solver.Add(waiting[cell] >= chord.intercept * available + chord.slope * attended)
         if fixed is None:
             solver.Add(attended <= settings.max_utilisation * available)
-            booked = solver.Sum([var * v.mean_minutes for var, v in terms])
-            solver.Add(booked <= settings.max_booking_ratio * available)
+            solver.Add(solver.Sum(booked_terms[cell]) <= settings.max_booking_ratio * available)
 
     no_show_terms = [
         var * (problem.visit(v_name).mean_minutes * problem.no_show_rate(problem.visit(v_name), w, h))
@@ -244,7 +270,7 @@ def _solve(
     waited = sum(waiting_minutes(chords, problem.minutes(*cell), load) for cell, load in attended_minutes.items())
     unmet_by_type: dict[str, float] = defaultdict(float)
     for (_, _, v_name), var in unmet.items():
-        unmet_by_type[v_name] += var.solution_value()
+        unmet_by_type[v_name] += max(0.0, var.solution_value())
     served_by_type: dict[str, float] = defaultdict(float)
     bookings: dict[tuple[str, int, str], float] = defaultdict(float)
     for (w, _, h, v_name), var in flows.items():
@@ -270,10 +296,6 @@ def _solve(
         status=label,
         lower_bound=min(parts.total, solver.Objective().BestBound()) if fixed is None else parts.total,
     )
-
-
-def _working_cells(problem: TemplateProblem, slots: Mapping[SlotKey, Any]) -> list[ProviderHour]:
-    return sorted({(p, w, h) for (p, w, h, _) in slots if problem.minutes(p, w, h) > 0})
 
 
 def _solution(term: Any) -> float:

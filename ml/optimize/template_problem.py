@@ -127,6 +127,48 @@ class TemplateProblem:
     def minutes(self, provider: str, weekday: str, hour: int) -> float:
         return float(self.available_minutes.get((provider, weekday, hour), 0.0))
 
+    def window(self, provider: str, weekday: str, hour: int) -> tuple[float, float]:
+        """The minutes of the day (start, end) a provider works in an hour.
+
+        A part-time hour lies at the start of the hour, except one that leads into a working hour
+        when the work before it does not reach it: a day or an afternoon starting at 08:30 or 13:30
+        works the last 30 minutes of hour 8 or 13.
+        """
+        minutes = self.minutes(provider, weekday, hour)
+        if 0 < minutes < 60 and self.minutes(provider, weekday, hour + 1) > 0:
+            before = self.minutes(provider, weekday, hour - 1) > 0
+            if not before or self.window(provider, weekday, hour - 1)[1] < hour * 60:
+                return hour * 60.0 + 60.0 - minutes, hour * 60.0 + 60.0
+        return hour * 60.0, hour * 60.0 + minutes
+
+    def spread(self, provider: str, weekday: str, hour: int, minutes: float) -> list[tuple[int, float]] | None:
+        """Where a visit of ``minutes`` booked in ``hour`` takes the provider's time: [(hour, minutes)].
+
+        A visit that fits the hour's working minutes stays in it. A longer one starts as early as the
+        hour allows (filling it) and runs on into the following hours while the working time is
+        continuous; None when the working block ends first.
+        """
+        available = self.minutes(provider, weekday, hour)
+        if available <= 0:
+            return None
+        if minutes <= available + 1e-9:
+            return [(hour, minutes)]
+        parts: list[tuple[int, float]] = []
+        left, current = minutes, hour
+        while left > 1e-9:
+            taken = min(left, self.minutes(provider, weekday, current))
+            parts.append((current, taken))
+            left -= taken
+            if left <= 1e-9:
+                break
+            _, ends = self.window(provider, weekday, current)
+            following = current + 1
+            starts, _ = self.window(provider, weekday, following)
+            if ends < following * 60 or self.minutes(provider, weekday, following) <= 0 or starts > following * 60:
+                return None
+            current = following
+        return parts
+
     def no_show_rate(self, visit: VisitType, weekday: str, hour: int) -> float:
         return min(1.0, visit.no_show_rate * self.no_show_hour_factor.get((weekday, hour), 1.0))
 

@@ -32,20 +32,23 @@ def render_comparison(problem: TemplateProblem, named: Sequence[tuple[str, Templ
 
 
 def render_slots(problem: TemplateProblem, template: Template, *, title: str) -> str:
-    """One grid per provider: hours down, weekdays across, cells are counts per visit type."""
-    legend = "/".join(v.name for v in problem.visit_types)
-    lines = [f"{title}: slots per hour as {legend}"]
-    cell = max(len(problem.weekdays[0]), 2 * len(problem.visit_types) + 3)
+    """One grid per provider: hours down, weekdays across, cells are counts per visit type it offers."""
+    lines = [f"{title}: slots per hour"]
     for provider in problem.providers:
-        lines.append(f"{provider:<6}" + "".join(f"{w:>{cell}}" for w in problem.weekdays))
+        offered = [v for v in problem.visit_types if problem.offers(provider, v.name)]
+        if not offered:
+            continue
+        cell = max(len(problem.weekdays[0]), 2 * len(offered) + 3)
+        lines.append(f"{provider} ({'/'.join(v.name for v in offered)})")
+        lines.append(" " * 6 + "".join(f"{w:>{cell}}" for w in problem.weekdays))
         for hour in problem.hours:
+            if all(problem.minutes(provider, w, hour) <= 0 for w in problem.weekdays):
+                continue
             cells = []
             for weekday in problem.weekdays:
                 if problem.minutes(provider, weekday, hour) <= 0:
                     cells.append("-")
                 else:
-                    cells.append(
-                        "/".join(str(template.count(provider, weekday, hour, v.name)) for v in problem.visit_types)
-                    )
+                    cells.append("/".join(str(template.count(provider, weekday, hour, v.name)) for v in offered))
             lines.append(f"{hour:02d}:00 " + "".join(f"{c:>{cell}}" for c in cells))
     return "\n".join(lines)

@@ -7,7 +7,8 @@ length into waiting minutes). cs^2 is the squared coefficient of variation of se
 visit-type mix, so variability per visit type enters here; ca^2 describes how irregular scheduled
 arrivals are once punctuality and no-shows act on them (small, since arrivals are booked).
 
-This is a planning heuristic: it ignores work spilling from one hour into the next. The SimPy model
+This is a planning heuristic: apart from visits longer than their hour (whose minutes the MIP counts
+in the hours they run into), it ignores work spilling from one hour into the next. The SimPy model
 (slotoptim.ml.simulate) measures the real effect of a template; the guide says how to read both.
 
 Chords between breakpoints, extended to lines, lie below a convex curve outside their segment, so

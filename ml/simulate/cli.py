@@ -1,8 +1,9 @@
 """`slotoptim simulate ...`: discrete-event simulation of templates.
 
-Only `template` exists so far; `simulate fill` (waitlist backfilling) will be registered next to it
-by its own module. Until the database is wired in, the built-in example clinic is simulated unless
---input gives a problem file (the JSON of `slotoptim optimize template --input`).
+`template` simulates the practice in the database (--org KEY, or its only organisation) unless
+--input gives a problem file (the JSON of `slotoptim optimize template --input`) or --example asks
+for the built-in example clinic. `fill` (waitlist backfilling on the real engine) is registered by
+slotoptim.ml.simulate.fill_cli.
 """
 
 from __future__ import annotations
@@ -19,25 +20,24 @@ DEFAULT_NODE_LIMIT = 500
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    simulate = subparsers.add_parser("simulate", help="simulate clinic days (SimPy)")
+    from slotoptim.ml.optimize.template_source import add_source_options
+    from slotoptim.ml.simulate.fill_cli import register_fill
+
+    simulate = subparsers.add_parser("simulate", help="simulate clinic days (SimPy) and waitlist backfilling")
     commands = simulate.add_subparsers(dest="simulate_command", metavar="COMMAND", required=True)
     template = commands.add_parser(
         "template",
         help="current vs optimised template over replicated weeks, with 95%% CIs",
         description="Optimises the template, then simulates it and the current one on common random "
-        "numbers with durations drawn from the hangu consultation times.",
+        "numbers with durations drawn from the hangu consultation times. Plans the practice in the database"
+        " (--org KEY, or its only organisation; the current template is its booked appointments) unless"
+        " --input or --example is given.",
     )
+    add_source_options(template)
     template.add_argument("--replications", type=int, default=30, metavar="R", help="simulated weeks (default 30)")
     template.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
     template.add_argument("--out", type=Path, metavar="DIR", help="write figures (PNG, SVG) and result.json here")
     template.add_argument("--format", choices=("table", "json"), default="table")
-    template.add_argument("--input", type=Path, metavar="FILE", help="template problem JSON (default: example)")
-    template.add_argument(
-        "--current",
-        type=Path,
-        metavar="FILE",
-        help="current template slot rows JSON (default: same capacity spread uniformly)",
-    )
     template.add_argument(
         "--no-show", type=float, metavar="RATE", help="one no-show rate for every visit type (default: each type's own)"
     )
@@ -76,6 +76,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     template.add_argument("--sensitivity-no-show", default="0.05,0.15,0.25", metavar="RATES")
     template.add_argument("--sensitivity-cv", default="0.5,1,1.5", metavar="MULTIPLIERS")
     template.set_defaults(func=run_template)
+    register_fill(commands)
 
 
 def run_template(args: argparse.Namespace) -> int:
@@ -119,7 +120,10 @@ def _run(args: argparse.Namespace) -> _Result:
         raise OptionError("--replications", f"need at least 2 for a confidence interval, got {args.replications}")
     if args.node_limit < 0:
         raise OptionError("--node-limit", f"must be >= 0, got {args.node_limit}")
-    problem, current_slots = _load_problem(args)
+    from slotoptim.ml.optimize.template_source import describe_sources, load_source
+
+    source = load_source(args)
+    problem, current_slots = source.problem, source.current_slots
     settings = SimulationSettings(
         punctuality=_parse_punctuality(args.punctuality),
         no_show_rate=args.no_show,
@@ -144,6 +148,7 @@ def _run(args: argparse.Namespace) -> _Result:
         seed=args.seed,
     )
     plain: dict[str, Any] = {
+        "source": source.label,
         "scenario": {
             "data_file": str(data_file),
             "replications": args.replications,
@@ -159,10 +164,14 @@ def _run(args: argparse.Namespace) -> _Result:
         "templates": plan.to_plain(),
         "simulation": comparison.to_plain(),
     }
+    if source.practice is not None:
+        plain["sources"] = dict(source.practice.sources)
+    current_name = "booked" if source.practice is not None and not args.current else plan.current_source
     lines = [
+        *([describe_sources(source.practice), ""] if source.practice is not None else []),
         f"Templates (model objective per week): optimised {plan.optimised.parts.total:.1f} "
         f"({plan.optimised.status}, gap {100 * plan.optimised.relative_gap:.1f} %), "
-        f"current ({plan.current_source}) {plan.current.parts.total:.1f}",
+        f"current ({current_name}) {plan.current.parts.total:.1f}",
         f"Simulated {args.replications} weeks, seed {args.seed}, durations from {data_file}",
         "",
         comparison.to_table(),
@@ -202,38 +211,6 @@ def _run(args: argparse.Namespace) -> _Result:
         result_file.write_text(json.dumps(plain, indent=2) + "\n", encoding="utf-8")
         lines += ["", "wrote " + ", ".join(f.name for f in [*files, result_file]) + f" to {args.out}"]
     return _Result(plain, "\n".join(lines))
-
-
-def _load_problem(args: argparse.Namespace) -> tuple[Any, Any]:
-    from slotoptim.ml.optimize.template_example import example_clinic_problem
-    from slotoptim.ml.optimize.template_input import slots_from_plain, template_problem_from_plain
-
-    problem = example_clinic_problem()
-    if args.input:
-        try:
-            problem = template_problem_from_plain(_read_json(args.input, "--input"))
-        except (ValueError, TypeError, AttributeError) as error:
-            if isinstance(error, OptionError):
-                raise
-            raise OptionError("--input", str(error)) from None
-    current = None
-    if args.current:
-        try:
-            current = slots_from_plain(_read_json(args.current, "--current"))
-        except (ValueError, TypeError, AttributeError) as error:
-            if isinstance(error, OptionError):
-                raise
-            raise OptionError("--current", str(error)) from None
-    return problem, current
-
-
-def _read_json(path: Path, option: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise OptionError(option, f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise OptionError(option, f"{path} is not JSON: {error}") from None
 
 
 def _parse_punctuality(text: str) -> Any:

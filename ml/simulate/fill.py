@@ -1,0 +1,225 @@
+"""Fill strategies side by side on the real engine: weeks of cancellations at the demo practice.
+
+For each strategy a database of its own is cloned from one prepared database (migrated, the
+practice of slotoptim.ml.simulate.fill_practice imported), so every strategy starts from the same
+state with the same ids. The strategy is set in organisation_settings (manual: auto_offer off and a
+staff member phoning, slotoptim.ml.simulate.fill_manual), the same cancellations are scheduled, and
+listener.simulation.FillSimulation runs the engine minute by minute on a simulated clock (skipping
+minutes in which nothing is due): slotoptim.tick, the real outbox sender with recording channels,
+customers who answer as slotoptim.ml.simulate.fill_customers decides, claims through
+slotoptim.claims.claim. slotoptim.ml.simulate.fill_metrics measures each run. The databases are
+dropped afterwards unless kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import redis
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from slotoptim.listener.simulation import FillSimulation
+from slotoptim.ml.simulate.fill_customers import Customers
+from slotoptim.ml.simulate.fill_manual import ManualDesk, OfficeHours
+from slotoptim.ml.simulate.fill_metrics import StrategyResult, measure
+from slotoptim.ml.simulate.fill_practice import ORG_KEY, FillScenario, fill_scenario
+from slotoptim.practice.demo import TIMEZONE
+
+ENGINE_STRATEGIES = ("cascade", "sequential", "broadcast", "burst")
+STRATEGIES = (*ENGINE_STRATEGIES, "manual")
+
+
+@dataclass(frozen=True)
+class FillConfig:
+    monday: dt.date
+    strategies: tuple[str, ...] = STRATEGIES
+    weeks: int = 4
+    seed: int = 1
+    waitlist: int = 200
+    cancel_rate: float = 0.10
+    same_day_share: float = 0.3
+    step_minutes: int = 1
+    office: OfficeHours = field(default_factory=lambda: OfficeHours(TIMEZONE))
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        if unknown or not self.strategies:
+            raise ValueError(f"strategies are {', '.join(STRATEGIES)}; got {', '.join(self.strategies) or 'none'}")
+        if len(set(self.strategies)) != len(self.strategies):
+            raise ValueError("each strategy once")
+        if self.weeks < 1 or self.step_minutes < 1:
+            raise ValueError("weeks and step minutes must be >= 1")
+
+
+@dataclass(frozen=True)
+class FillComparison:
+    config: FillConfig
+    scenario: FillScenario
+    results: tuple[StrategyResult, ...]
+    databases: tuple[str, ...] = ()
+    """Databases kept for inspection (empty unless asked)."""
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "scenario": {
+                "practice": ORG_KEY,
+                "synthetic": True,
+                "start": self.scenario.start.isoformat(),
+                "end": self.scenario.end.isoformat(),
+                "weeks": self.config.weeks,
+                "seed": self.config.seed,
+                "waitlist_entries": len(self.scenario.document["waitlist"]),
+                "appointments": len(self.scenario.document["appointments"]),
+                "cancellations": len(self.scenario.cancellations),
+                "cancel_rate": self.config.cancel_rate,
+                "same_day_share": self.config.same_day_share,
+                "same_day_cancellations": sum(
+                    1 for c in self.scenario.cancellations if c.lead < dt.timedelta(hours=24)
+                ),
+            },
+            "results": [r.to_plain() for r in self.results],
+            "databases": list(self.databases),
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def run_fill_comparison(
+    server_url: str,
+    config: FillConfig,
+    *,
+    redis_client: redis.Redis | None = None,
+    keep: bool = False,
+    migrated_template: str | None = None,
+    progress: Progress | None = None,
+) -> FillComparison:
+    """Runs every strategy of ``config`` on databases created on the server of ``server_url``.
+
+    ``migrated_template``: an already migrated database to clone instead of migrating a new one.
+    """
+    say = progress or (lambda _: None)
+    scenario = fill_scenario(
+        config.monday,
+        weeks=config.weeks,
+        waitlist=config.waitlist,
+        cancel_rate=config.cancel_rate,
+        same_day_share=config.same_day_share,
+        seed=config.seed,
+    )
+    base = f"slotoptim_fill_{uuid.uuid4().hex[:10]}"
+    created: list[str] = []
+    results: list[StrategyResult] = []
+    try:
+        _create(server_url, base, migrated_template)
+        created.append(base)
+        base_url = _url(server_url, base)
+        if migrated_template is None:
+            from slotoptim.migrate import migrate
+
+            say(f"migrating {base}")
+            migrate(base_url)
+        from slotoptim.practice.importer import import_practice
+
+        say(
+            f"importing {len(scenario.document['appointments'])} appointments,"
+            f" {len(scenario.document['waitlist'])} waitlist entries"
+        )
+        with psycopg.connect(base_url, autocommit=True, row_factory=dict_row) as conn:
+            import_practice(conn, scenario.document)
+        for strategy in config.strategies:
+            name = f"{base}_{strategy}"
+            _create(server_url, name, base)
+            created.append(name)
+            say(f"{strategy}: {len(scenario.cancellations)} cancellations over {config.weeks} weeks")
+            results.append(_run_strategy(_url(server_url, name), scenario, config, strategy, redis_client))
+            say(
+                f"{strategy}: filled {results[-1].filled} of {results[-1].cancellations}"
+                f" in {results[-1].seconds:.0f} s ({results[-1].steps} steps)"
+            )
+    finally:
+        if not keep:
+            for name in reversed(created):
+                _drop(server_url, name)
+    return FillComparison(config, scenario, tuple(results), tuple(created) if keep else ())
+
+
+def _run_strategy(
+    url: str, scenario: FillScenario, config: FillConfig, strategy: str, redis_client: redis.Redis | None
+) -> StrategyResult:
+    customers = Customers(config.seed)
+    step = dt.timedelta(minutes=config.step_minutes)
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        if strategy == "manual":
+            conn.execute("update slotoptim_private.organisation_settings set auto_offer = false")
+        else:
+            conn.execute("update slotoptim_private.organisation_settings set offer_strategy = %s", (strategy,))
+        ids = {
+            str(r["key"]): int(r["id"])
+            for r in conn.execute(
+                "select key, id from slotoptim_private.appointment where key = any(%s)",
+                ([c.appointment_key for c in scenario.cancellations],),
+            ).fetchall()
+        }
+    simulation: FillSimulation
+    if strategy == "manual":
+        simulation = ManualDesk(url, redis_client, step, customers=customers, office=config.office, seed=config.seed)
+    else:
+        simulation = FillSimulation(
+            url, random.Random(config.seed), redis_client, step, responder=customers, skip_idle=True
+        )
+    started = time.perf_counter()
+    try:
+        for cancellation in scenario.cancellations:
+            simulation.schedule(cancellation.at, "cancel", appointment_id=ids[cancellation.appointment_key])
+        simulation.run(scenario.start, scenario.end)
+    finally:
+        simulation.close()
+    seconds = time.perf_counter() - started
+    manual = simulation if isinstance(simulation, ManualDesk) else None
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        return measure(
+            conn,
+            scenario,
+            simulation.log,
+            strategy,
+            calls=manual.calls if manual else None,
+            phone_minutes=manual.phone_minutes if manual else None,
+            steps=simulation.steps,
+            seconds=seconds,
+        )
+
+
+def _url(server_url: str, name: str) -> str:
+    return psycopg.conninfo.make_conninfo(server_url, dbname=name)
+
+
+def _create(server_url: str, name: str, template: str | None) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if template is None:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        else:
+            statement = sql.SQL("create database {} template {}")
+            conn.execute(statement.format(sql.Identifier(name), sql.Identifier(template)))
+
+
+def _drop(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def strategy_names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def default_monday(today: dt.date) -> dt.date:
+    """The Monday after ``today`` (today when it is a Monday)."""
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7)
