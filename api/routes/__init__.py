@@ -1,7 +1,6 @@
 """Route modules, one per area of the API; `ROUTES` is what the app mounts.
 
-The claim page (/c/{token}) and the staff dashboard (/dashboard) will be modules here too,
-rendering api/templates/ with Jinja.
+The claim page (/c/{token}) and the staff dashboard (/dashboard) render api/templates/ with Jinja.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
+from slotoptim.api.routes.claim_page import claim_page, claim_submit
+from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.offers import instant_claim, start_offers
@@ -45,4 +46,10 @@ ROUTES: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     metrics,
+    claim_page,
+    claim_submit,
+    dashboard,
+    login_form,
+    login,
+    logout,
 ]

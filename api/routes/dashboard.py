@@ -1,0 +1,152 @@
+"""/dashboard: the staff dashboard (server-rendered HTML, inline SVG, no JavaScript).
+
+Staff sign in with the same identities as the API: an `Authorization: Bearer` (or X-API-Key)
+header, or a session cookie set by /dashboard/login from an API key or OIDC token. Without
+credentials the page redirects to the login form; with wrong ones it answers 401. Every number
+is read inside the caller's tenant transaction, so row-level security confines it to their
+organisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import Cookie, State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_401_UNAUTHORIZED
+
+from slotoptim.api import sessions
+from slotoptim.api.auth import Authenticator
+from slotoptim.api.db import Database
+from slotoptim.api.identity import Identity, context_of
+from slotoptim.api.queries import dashboard as q
+from slotoptim.api.routes.deps import Db, Now
+
+PAGE = {"exclude_from_auth": True}
+LOGIN = "/dashboard/login"
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:;"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class LoginForm(msgspec.Struct, kw_only=True):
+    api_key: Annotated[str, msgspec.Meta(max_length=8192)] = ""
+
+
+def _session_key(state: State, db: Database) -> bytes:
+    key: bytes | None = state.get("session_key")
+    if key is None:
+        with db.owner() as conn:
+            key = sessions.session_key(conn)
+        state["session_key"] = key
+    return key
+
+
+def _live(db: Database, session: sessions.Session) -> bool:
+    """An API key's session lasts only while the key is not revoked."""
+    if session.kind != "api_key":
+        return True
+    with db.owner() as conn:
+        row = conn.execute(
+            "select 1 from slotoptim_private.api_key where id = %s and org_id = %s and revoked_at is null",
+            (int(session.subject), session.org_id),
+        ).fetchone()
+    return row is not None
+
+
+def _identity(request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime) -> Identity | None:
+    """The caller, from a header or the session cookie; None when there are no credentials.
+    Wrong header credentials raise 401."""
+    authorization, api_key = request.headers.get("authorization"), request.headers.get("x-api-key")
+    if authorization is not None or api_key is not None:
+        authenticator: Authenticator = state.authenticator
+        return authenticator.authenticate(authorization, api_key)
+    cookie = request.cookies.get(sessions.COOKIE)
+    if not cookie:
+        return None
+    session = sessions.verify(_session_key(state, db), cookie, now.timestamp())
+    if session is None or not _live(db, session):
+        return None
+    return session.identity()
+
+
+def _show(request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime) -> Template | Redirect:
+    identity = _identity(request, state, db, now)
+    if identity is None:
+        return Redirect(LOGIN, status_code=HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"})
+    with db.transaction(context_of(identity, request.client.host if request.client else None)) as conn:
+        board = q.dashboard(conn, now)
+    return Template(
+        template_name="dashboard.html",
+        context={"d": board, "role": identity.role, "session": request.cookies.get(sessions.COOKIE) is not None},
+        headers=HEADERS,
+    )
+
+
+# Litestar does not await a sync_to_thread handler that returns a Template: the handlers are
+# async and run their blocking work in a worker thread themselves.
+@get("/dashboard", opt=PAGE, include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any], state: State, db: Db, now: Now) -> Template | Redirect:
+    return await anyio.to_thread.run_sync(_show, request, state, db, now)
+
+
+def _login_page(error: str | None = None, status: int = HTTP_200_OK) -> Template:
+    return Template(template_name="dashboard_login.html", context={"error": error}, status_code=status, headers=HEADERS)
+
+
+@get(LOGIN, opt=PAGE, include_in_schema=False)
+async def login_form() -> Template:
+    return _login_page()
+
+
+def _login(request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime, credential: str) -> Any:
+    credential = credential.strip()
+    if not credential:
+        return _login_page("Enter your API key.", HTTP_401_UNAUTHORIZED)
+    authenticator: Authenticator = state.authenticator
+    try:
+        identity = authenticator.authenticate(None, credential)
+    except (NotAuthorizedException, PermissionDeniedException):
+        return _login_page("That key was not accepted. Check it and try again.", HTTP_401_UNAUTHORIZED)
+    value = sessions.sign(_session_key(state, db), identity, now.timestamp())
+    cookie = Cookie(
+        key=sessions.COOKIE,
+        value=value,
+        max_age=sessions.LIFETIME_SECONDS,
+        path="/dashboard",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return Redirect(
+        "/dashboard", status_code=HTTP_303_SEE_OTHER, cookies=[cookie], headers={"Cache-Control": "no-store"}
+    )
+
+
+@post(LOGIN, opt=PAGE, include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def login(
+    request: Request[Any, Any, Any],
+    state: State,
+    db: Db,
+    now: Now,
+    data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template | Redirect:
+    result: Template | Redirect = await anyio.to_thread.run_sync(_login, request, state, db, now, data.api_key)
+    return result
+
+
+@post("/dashboard/logout", opt=PAGE, include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def logout() -> Redirect:
+    gone = Cookie(key=sessions.COOKIE, value="", max_age=0, path="/dashboard", httponly=True, samesite="strict")
+    return Redirect(LOGIN, status_code=HTTP_303_SEE_OTHER, cookies=[gone])

@@ -1,0 +1,160 @@
+"""The claim page and the dashboard in a real browser: Debian's Chromium driven by Playwright,
+against the app on uvicorn on a loopback port, with axe-core (from the npm registry) in the page.
+
+axe-core is installed once into .axe-cache/ (gitignored):
+    npm install --prefix .axe-cache --no-audit --no-fund --no-package-lock axe-core@4
+The tests skip only when Chromium is absent; a missing axe-core that npm cannot fetch fails.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from api.claim_helpers import offered, token
+from api.conftest import ApiDb, Keys, base_settings
+from api.live_server import live_server
+from litestar.testing import TestClient
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[3]
+AXE_DIR = ROOT / ".axe-cache"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_INSTALL = ["npm", "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "--no-package-lock", "axe-core@4"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BLOCKING = ("serious", "critical")
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to fetch axe-core: " + " ".join(AXE_INSTALL)
+        subprocess.run([npm, *AXE_INSTALL[1:]], check=True, capture_output=True, timeout=120)
+    return AXE_JS.read_text()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def axe_violations(page: Any, source: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=source)
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]} for v in result]
+
+
+def assert_accessible(page: Any, source: str, what: str) -> None:
+    violations = axe_violations(page, source)
+    print(f"axe {what}: {violations or 'no violations'}")
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"axe-core found serious violations on {what}: {blocking}"
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return bool(page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+
+
+def test_claim_in_the_browser(
+    browser: Any,
+    axe_source: str,
+    api_db: ApiDb,
+    client: TestClient[Any],
+    keys: Keys,
+    db: psycopg.Connection[dict[str, Any]],
+) -> None:
+    tok = token(db, offered(client, keys, db)[0])
+    with live_server(base_settings(api_db.url)) as base:
+        # A phone at 200 % zoom: 320 CSS pixels wide (WCAG reflow), twice the device pixels.
+        context = browser.new_context(viewport={"width": 320, "height": 640}, device_scale_factor=2, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{base}/c/{tok}")
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        button = page.get_by_role("button", name="Confirm Tue 2:00 PM with Dr. A")
+        box = button.bounding_box()
+        assert box is not None and box["height"] >= 48 and box["width"] >= 48
+        assert no_horizontal_scroll(page), "the claim page scrolls sideways at 320 px (200 % zoom)"
+        assert_accessible(page, axe_source, "the claim page (open)")
+
+        page.goto(f"{base}/c/{tok}")  # a fresh load without the axe script
+        button.focus()
+        outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+        assert outline != "none", "keyboard focus is not visible on the confirm button"
+        page.keyboard.press("Enter")  # booking works from the keyboard, without JavaScript
+        page.get_by_role("heading", name="You're booked").wait_for()
+        assert page.get_by_role("status").inner_text().startswith("This appointment is yours")
+        assert no_horizontal_scroll(page)
+        assert_accessible(page, axe_source, "the claim page (booked)")
+
+        page.goto(f"{base}/c/{'A' * 32}")
+        assert page.get_by_role("heading", name="We can't find this offer").is_visible()
+        context.close()
+    row = db.execute("select count(*) as n from slotoptim_private.offer where status = 'claimed'").fetchone()
+    assert row == {"n": 1}
+
+
+def test_dashboard_in_the_browser(
+    browser: Any,
+    axe_source: str,
+    api_db: ApiDb,
+    client: TestClient[Any],
+    keys: Keys,
+    db: psycopg.Connection[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    offers = offered(client, keys, db)
+    tok = token(db, offers[0])
+    assert "booked" in client.post(f"/c/{tok}", data={"token": tok}).text
+    assert offered(client, keys, db, appointment_key="after")  # a gap being offered now
+    assert offered(client, keys, db, org="bravo")
+    with live_server(base_settings(api_db.url)) as base:
+        context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)  # a tablet
+        page = context.new_page()
+        page.goto(f"{base}/dashboard")
+        assert page.url.endswith("/dashboard/login")
+        page.get_by_label("API key").fill(keys.staff)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Today at Acme Clinic").wait_for()
+        text = page.inner_text("main")
+        for expected in ("Open gaps now", "Live offers", "Fill rate today", "Revenue recovered", "$100.00"):
+            assert expected in text, expected
+        assert page.locator("[aria-label='Live offers table'] tbody tr").count() >= 1
+        assert page.locator("[aria-label='Open gaps table'] tbody tr").count() >= 1
+        assert "Bravo Clinic" not in page.content()
+        assert page.locator("svg[role=img] rect").count() == 30  # a bar per day of November
+        assert page.locator("table.heat tbody tr").count() == 7
+        assert re.search(r"\d+%", page.inner_text("table.heat"))
+        assert no_horizontal_scroll(page), "the dashboard scrolls sideways on a tablet"
+
+        shot = tmp_path / "dashboard.png"
+        page.screenshot(path=str(shot), full_page=True)
+        data = shot.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000, len(data)
+        print(f"dashboard screenshot: {shot} ({len(data)} bytes)")
+        assert_accessible(page, axe_source, "the dashboard")
+
+        page.set_viewport_size({"width": 1440, "height": 900})  # a laptop
+        assert no_horizontal_scroll(page)
+        context.close()

@@ -1,0 +1,83 @@
+"""The staff dashboard over HTTP: sign-in (header or session cookie), and only one's own data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from api.claim_helpers import offered, token
+from api.conftest import Keys
+from litestar.testing import TestClient
+
+
+def _login(client: TestClient[Any], key: str) -> Any:
+    return client.post("/dashboard/login", data={"api_key": key}, follow_redirects=False)
+
+
+def test_sign_in_is_required(client: TestClient[Any], keys: Keys) -> None:
+    away = client.get("/dashboard", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"] == "/dashboard/login"
+    form = client.get("/dashboard/login")
+    assert form.status_code == 200 and 'name="api_key"' in form.text and '<label for="api_key">' in form.text
+    assert client.get("/dashboard", headers={"Authorization": "Bearer so_nope"}).status_code == 401
+    refused = _login(client, "so_abcdefgh_" + "0" * 48)
+    assert refused.status_code == 401 and "not accepted" in refused.text
+    assert "set-cookie" not in refused.headers
+    client.cookies.set("slotoptim_session", "forged.value", path="/dashboard")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_session_cookie(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+    signed_in = _login(client, keys.readonly)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard"
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+    assert "secure" not in cookie  # plain http in tests; https requests get Secure
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "Acme Clinic" in page.text and "signed in as readonly" in page.text
+    # Revoking the key ends its sessions.
+    key_id = db.execute("select id from slotoptim_private.api_key where name = 'reports'").fetchone()
+    assert key_id is not None
+    db.execute("update slotoptim_private.api_key set revoked_at = now() where id = %s", (key_id["id"],))
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
+    signed_out = client.post("/dashboard/logout", follow_redirects=False)
+    assert signed_out.status_code == 303 and "max-age=0" in signed_out.headers["set-cookie"].lower()
+
+
+def test_dashboard_with_data(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+    offers = offered(client, keys, db)
+    assert "booked" in client.post(f"/c/{token(db, offers[0])}", data={"token": token(db, offers[0])}).text
+    page = client.get("/dashboard", headers=keys.headers("readonly"))
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert '<html lang="en">' in html and "Today at Acme Clinic" in html
+    assert "Open gaps now" in html and "Live offers" in html and "Revenue recovered" in html
+    assert "<svg" in html and "Revenue recovered per day, November 2026" in html
+    assert "$100.00" in html  # the booked 30-minute visit, recovered
+    assert 'class="heat"' in html and '<th scope="row">Tue</th>' in html
+    assert "Bravo Clinic" not in html
+
+
+def test_other_organisations_data_stays_hidden(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    offered(client, keys, db)  # acme's offers: customers c1..c6 of acme
+    acme = client.get("/dashboard", headers=keys.headers("readonly")).text
+    assert "Customer 1" in acme
+    bravo = client.get("/dashboard", headers=keys.headers("other_admin"))
+    assert bravo.status_code == 200 and "Bravo Clinic" in bravo.text
+    assert "Acme Clinic" not in bravo.text and "Customer 1" not in bravo.text and "No offers are out" in bravo.text
+    # A bravo session cookie cannot be turned into acme's by editing it: the signature breaks.
+    signed_in = _login(client, keys.other_admin)
+    value = signed_in.cookies.get("slotoptim_session") or client.cookies.get("slotoptim_session")
+    assert value
+    import base64
+    import json
+
+    body, _, tag = value.partition(".")
+    data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    data["org"] = min(data["org"] - 1, 1) if data["org"] > 1 else data["org"] + 1
+    forged = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=") + "." + tag
+    client.cookies.clear()
+    client.cookies.set("slotoptim_session", forged, path="/dashboard")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
