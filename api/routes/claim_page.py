@@ -72,6 +72,11 @@ def _show(token: str, db: Database, now: dt.datetime, redis_client: redis.Redis 
     if link is None:
         return _not_found()
     with db.transaction(q.context(link, None)) as conn:
+        # Opening the link is the funnel's "clicked" step (the first time only).
+        conn.execute(
+            "update slotoptim_private.offer set clicked_at = %s where id = %s and clicked_at is null",
+            (now, link.offer_id),
+        )
         view = q.view(conn, redis_client, link, now)
     return _not_found() if view is None else _page(view, token)
 

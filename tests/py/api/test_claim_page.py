@@ -33,6 +33,8 @@ def test_open_then_booked(client: TestClient[Any], keys: Keys, db: psycopg.Conne
     assert "Short visit" not in html and "Customer" not in html  # no service or health details
     assert "no-store" in page.headers["cache-control"]
     assert "<script" not in html
+    clicked = db.execute("select clicked_at from slotoptim_private.offer where id = %s", (offers[0]["id"],)).fetchone()
+    assert clicked is not None and clicked["clicked_at"] is not None, "opening the link counts as a click"
 
     booked = _claim(client, tok)
     assert (booked.status_code == 200 and "You&#39;re booked" in booked.text) or "You're booked" in booked.text
