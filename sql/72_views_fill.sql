@@ -48,9 +48,12 @@ select o.key as org_key,
  where a.status <> 'cancelled'
  group by o.key, p.key, (lower(a.period) at time zone p.timezone)::date, o.currency;
 
--- The offer funnel per organisation, strategy and channel.
-create or replace view slotoptim.offer_funnel with (security_invoker = true) as
+-- The offer funnel per organisation, local day (of the offer, in the organisation's time zone),
+-- strategy and channel: slotoptim.offer_funnel with a date, so a period can be measured
+-- (GET /v1/kpis?from=&to=).
+create or replace view slotoptim.offer_funnel_daily with (security_invoker = true) as
 select o.key as org_key,
+       (ofr.created_at at time zone o.timezone)::date as day,
        c.strategy,
        ofr.channel,
        count(*)::integer as offers,
@@ -68,7 +71,26 @@ select o.key as org_key,
   from slotoptim_private.offer as ofr
   join slotoptim_private.offer_campaign as c on c.id = ofr.campaign_id
   join slotoptim_private.organisation as o on o.id = ofr.org_id
- group by o.key, c.strategy, ofr.channel;
+ group by o.key, (ofr.created_at at time zone o.timezone)::date, c.strategy, ofr.channel;
+
+comment on view slotoptim.offer_funnel_daily is
+  'Offers made, sent, delivered, clicked, claimed, declined, expired and retracted per local day, strategy and channel.';
+
+-- The offer funnel per organisation, strategy and channel: the daily funnel summed over days.
+create or replace view slotoptim.offer_funnel with (security_invoker = true) as
+select f.org_key,
+       f.strategy,
+       f.channel,
+       sum(f.offers)::integer as offers,
+       sum(f.sent)::integer as sent,
+       sum(f.delivered)::integer as delivered,
+       sum(f.clicked)::integer as clicked,
+       sum(f.claimed)::integer as claimed,
+       sum(f.declined)::integer as declined,
+       sum(f.expired)::integer as expired,
+       sum(f.retracted)::integer as retracted
+  from slotoptim.offer_funnel_daily as f
+ group by f.org_key, f.strategy, f.channel;
 
 -- Customers the engine is tiring: offers in the last 30 days, how many they ignored, and whether
 -- the fatigue rule now keeps offers from them.
