@@ -48,7 +48,7 @@ fmt: install ## format the Python sources
 	$(BIN)/ruff check --fix infra api listener ml migrations sql tests
 
 bench: install ## benchmarks; prints medians and ratios against naive baselines
-	$(BIN)/python -m slotoptim.bench
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
 

@@ -17,6 +17,7 @@ import psycopg
 import redis
 
 from slotoptim import holds
+from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.tokens import TokenError, read_token, signing_key, verify_token
 
 
@@ -50,25 +51,23 @@ def claim(
     hold_ms: int = 300_000,
 ) -> ClaimResult:
     """Claims an offer. `conn` must be in autocommit mode: the booking is its own transaction."""
-    row = conn.execute("select gap_id from slotoptim_private.offer where id = %s", (offer_id,)).fetchone()
+    row = fetch_dict(conn, "select gap_id from slotoptim_private.offer where id = %s", (offer_id,))
     if row is None:
         return ClaimResult("unknown", MESSAGES["unknown"])
-    gap_id = int(row["gap_id"] if isinstance(row, dict) else row[0])
+    gap_id = int(row["gap_id"])
     hold = holds.acquire(redis_client, gap_id, hold_ms)
     if not hold.acquired:
         return ClaimResult("being_confirmed", MESSAGES["being_confirmed"], gap_id=gap_id)
     try:
         with conn.transaction():
-            result = conn.execute(
+            record = fetch_dict(
+                conn,
                 "select outcome, appointment_id, gap_id from slotoptim.claim_offer(%s, %s, %s)",
                 (offer_id, customer_id, at),
-            ).fetchone()
+            )
     finally:
         holds.release(redis_client, hold)
-    assert result is not None
-    record = (
-        result if isinstance(result, dict) else dict(zip(("outcome", "appointment_id", "gap_id"), result, strict=True))
-    )
+    assert record is not None
     outcome = str(record["outcome"])
     claimed = ClaimResult(outcome, MESSAGES.get(outcome, outcome), record["appointment_id"], gap_id)
     if outcome in ("filled", "expired"):
@@ -81,12 +80,10 @@ def claim_with_token(
 ) -> ClaimResult:
     try:
         parsed = read_token(token)
-        row = conn.execute(
-            "select customer_id from slotoptim_private.offer where id = %s", (parsed.offer_id,)
-        ).fetchone()
+        row = fetch_dict(conn, "select customer_id from slotoptim_private.offer where id = %s", (parsed.offer_id,))
         if row is None:
             raise TokenError("this link is not valid")
-        customer_id = int(row["customer_id"] if isinstance(row, dict) else row[0])
+        customer_id = int(row["customer_id"])
         verify_token(signing_key(conn), token, customer_id, at.timestamp())
     except TokenError as exc:
         outcome = "expired" if "expired" in str(exc) else "invalid"
@@ -95,13 +92,8 @@ def claim_with_token(
 
 
 def alternatives(conn: psycopg.Connection[Any], offer_id: int, at: dt.datetime) -> list[dict[str, Any]]:
-    rows = conn.execute(
+    return fetch_dicts(
+        conn,
         "select gap_id, provider_key, lower(slot) as starts, service_key from slotoptim.alternatives(%s, %s)",
         (offer_id, at),
-    ).fetchall()
-    return [
-        dict(r)
-        if isinstance(r, dict)
-        else dict(zip(("gap_id", "provider_key", "starts", "service_key"), r, strict=True))
-        for r in rows
-    ]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -42,6 +43,17 @@ def sqlalchemy_url(libpq_url: str) -> str:
         database=str(params.get("dbname") or "") or None,
         query=query,
     ).render_as_string(hide_password=False)
+
+
+def fetch_dicts(conn: psycopg.Connection[Any], query: str, params: Any = None) -> list[dict[str, Any]]:
+    """Rows as dicts, whatever row factory the caller's connection has."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query.encode(), params).fetchall()
+
+
+def fetch_dict(conn: psycopg.Connection[Any], query: str, params: Any = None) -> dict[str, Any] | None:
+    rows = fetch_dicts(conn, query, params)
+    return rows[0] if rows else None
 
 
 @contextmanager

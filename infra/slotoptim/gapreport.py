@@ -9,26 +9,27 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.range import Range
 
+from slotoptim.db import fetch_dict, fetch_dicts
+
 
 def provider_gaps(
     conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime
 ) -> list[dict[str, Any]]:
     """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone."""
-    tz_row = conn.execute(
+    tz_row = fetch_dict(
+        conn,
         "select p.timezone from slotoptim_private.provider p where p.id = slotoptim_private.resolve_provider(%s)",
         (provider_key,),
-    ).fetchone()
+    )
     assert tz_row is not None
-    tz = ZoneInfo(str(tz_row["timezone"] if isinstance(tz_row, dict) else tz_row[0]))
-    rows = conn.execute(
+    tz = ZoneInfo(str(tz_row["timezone"]))
+    rows = fetch_dicts(
+        conn,
         "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",
         (provider_key, start, end),
-    ).fetchall()
+    )
     out = []
-    for row in rows:
-        record = (
-            row if isinstance(row, dict) else dict(zip(("provider_key", "during", "kind", "fits"), row, strict=True))
-        )
+    for record in rows:
         during: Range[dt.datetime] = record["during"]
         assert during.lower is not None and during.upper is not None
         out.append(

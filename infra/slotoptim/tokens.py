@@ -19,6 +19,8 @@ from typing import Any
 
 import psycopg
 
+from slotoptim.db import fetch_dict
+
 SECRET_NAME = "claim_link"
 _LAYOUT = ">QI"  # offer id, expiry (unix seconds)
 _TAG_BYTES = 12
@@ -40,10 +42,9 @@ def signing_key(conn: psycopg.Connection[Any]) -> bytes:
         "insert into slotoptim_private.instance_secret (name, value) values (%s, %s) on conflict (name) do nothing",
         (SECRET_NAME, secrets.token_bytes(32)),
     )
-    row = conn.execute("select value from slotoptim_private.instance_secret where name = %s", (SECRET_NAME,)).fetchone()
+    row = fetch_dict(conn, "select value from slotoptim_private.instance_secret where name = %s", (SECRET_NAME,))
     assert row is not None
-    value = row["value"] if isinstance(row, dict) else row[0]
-    return bytes(value)
+    return bytes(row["value"])
 
 
 def _tag(key: bytes, offer_id: int, customer_id: int, expires: int) -> bytes:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.practice.errors import PracticeError
 from slotoptim.practice.timeparse import WEEKDAYS
 
@@ -19,29 +20,24 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
 
 
 def _rows(conn: psycopg.Connection[Any], query: str, org_id: int) -> list[dict[str, Any]]:
-    cur = conn.execute(query.encode(), {"org": org_id})
-    names = [c.name for c in cur.description or []]
-    return [dict(zip(names, row.values() if isinstance(row, dict) else row, strict=True)) for row in cur.fetchall()]
+    return fetch_dicts(conn, query, {"org": org_id})
 
 
 def org_keys(conn: psycopg.Connection[Any]) -> list[str]:
-    rows = conn.execute("select key from slotoptim_private.organisation order by key").fetchall()
-    return [str(r["key"] if isinstance(r, dict) else r[0]) for r in rows]
+    return [str(r["key"]) for r in fetch_dicts(conn, "select key from slotoptim_private.organisation order by key")]
 
 
 def export_practice(conn: psycopg.Connection[Any], org_key: str) -> Doc:
-    cur = conn.execute(
+    org = fetch_dict(
+        conn,
         "select o.id, o.key, o.name, o.timezone, o.currency, s.max_buffer_minutes,"
         " (extract(epoch from s.gap_merge_window) / 3600)::int as gap_merge_hours"
         " from slotoptim_private.organisation o"
         " left join slotoptim_private.organisation_settings s on s.org_id = o.id where o.key = %s",
         (org_key,),
     )
-    names = [c.name for c in cur.description or []]
-    found = cur.fetchone()
-    if found is None:
+    if org is None:
         raise PracticeError("--org", f"unknown organisation {org_key!r}")
-    org = dict(zip(names, found.values() if isinstance(found, dict) else found, strict=True))
     org_id = int(org["id"])
     org_zone = ZoneInfo(org["timezone"])
     doc: Doc = {

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from slotoptim.db import fetch_dict
 from slotoptim.practice.dberrors import explain, is_user_error
 from slotoptim.practice.errors import PracticeError
 from slotoptim.practice.timeparse import clock, day, instant, minutes_of, weekday_number, whole_day, zone
@@ -90,16 +91,16 @@ def _exec(conn: psycopg.Connection[Any], where: str, query: str, params: tuple[A
 
 
 def _scalar(conn: psycopg.Connection[Any], where: str, query: str, params: tuple[Any, ...]) -> int:
+    """Runs an insert ... returning id."""
     try:
         with conn.transaction():
-            row = conn.execute(query.encode(), params).fetchone()
+            row = fetch_dict(conn, query, params)
     except psycopg.Error as exc:
         if is_user_error(exc):
             raise PracticeError(where, explain(exc)) from None
         raise
     assert row is not None
-    value = row[0] if isinstance(row, tuple) else next(iter(row.values()))
-    return int(value)
+    return int(row["id"])
 
 
 def _unique_keys(items: Iterable[Doc], section: str) -> None:
