@@ -111,11 +111,10 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         raise UsageError("--end: must be after --start")
     with connect() as conn:
         if args.org:
-            conn.execute(
-                "select set_config('slotoptim.org_id', (select id::text from slotoptim_private.organisation"
-                " where key = %s), false)",
-                (args.org,),
-            )
+            org = conn.execute("select id from slotoptim_private.organisation where key = %s", (args.org,)).fetchone()
+            if org is None:
+                raise UsageError(f"--org: unknown organisation {args.org!r}")
+            conn.execute("select set_config('slotoptim.org_id', %s, false)", (str(org["id"]),))
         gaps = provider_gaps(conn, args.provider, start, end)
     if args.format == "json":
         print_json(gaps)

@@ -67,6 +67,20 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
             "--start: 'tomorrow' is not an ISO 8601 date-time",
         ),
         (["import", "/nonexistent/practice.json"], "cannot read the file"),
+        (
+            [
+                "gaps",
+                "--org",
+                "nope",
+                "--provider",
+                "dr-chen",
+                "--start",
+                "2026-11-24T00:00:00-05:00",
+                "--end",
+                "2026-11-25T00:00:00-05:00",
+            ],
+            "--org: unknown organisation 'nope'",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_a_message(fresh_db: str, args: list[str], message: str) -> None:
