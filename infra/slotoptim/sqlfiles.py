@@ -9,6 +9,7 @@ the migration runner re-applies them whenever one of them changes.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -26,7 +27,12 @@ class SqlFile:
 
     @property
     def number(self) -> int:
-        return int(self.name.split("_", 1)[0])
+        # A letter may follow the number ("39a_tables_queue.sql"): new structural files then sort
+        # after 39 and before the first repeatable file without renumbering the ones before them.
+        match = re.match(r"\d+", self.name)
+        if match is None:
+            raise ValueError(f"sql file {self.name} does not start with its number")
+        return int(match.group())
 
     @property
     def repeatable(self) -> bool:
