@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz
+.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz faults
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+
+FAULT_ROUNDS ?= 80
+faults: install ## fault runs at full size, printing their figures (claims racing staff bookings: FAULT_ROUNDS rounds)
+	SLOTOPTIM_FAULT_ROUNDS=$(FAULT_ROUNDS) $(BIN)/pytest -q -s -p no:cacheprovider tests/py/api/test_claim_deadlock.py -k never_deadlock
 
 SHARED_DATA ?= ../shared/data
 ml-report: install ## full-size learning runs on the real data sets in ../shared/data

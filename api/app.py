@@ -22,9 +22,10 @@ from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_gua
 from slotoptim.api.db import Database
 from slotoptim.api.errors import EXCEPTION_HANDLERS
 from slotoptim.api.metrics import Metrics
-from slotoptim.api.middleware import refuse_repeated_query_parameters, request_metrics
+from slotoptim.api.middleware import check_request, request_metrics
 from slotoptim.api.oidc import OidcVerifier
 from slotoptim.api.openapi import document, openapi_config
+from slotoptim.api.request_id import request_ids
 from slotoptim.api.routes import ROUTES
 from slotoptim.api.routes.deps import DEPENDENCIES
 from slotoptim.api.settings import ApiSettings, utc_now
@@ -75,8 +76,9 @@ def create_app(settings: ApiSettings) -> Litestar:
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         guards=[role_guard],
-        before_request=refuse_repeated_query_parameters,
-        middleware=[request_metrics, DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_request=check_request,
+        # request_ids first (outermost): every answer carries the id, every log line of the request too.
+        middleware=[request_ids, request_metrics, DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -20,6 +20,7 @@ import psycopg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -31,7 +32,8 @@ from psycopg_pool import PoolTimeout
 
 from slotoptim.api.db import AppRoleMissing
 from slotoptim.api.logs import log_event
-from slotoptim.practice.dberrors import explain
+from slotoptim.api.request_id import current_request_id
+from slotoptim.practice.dberrors import explain, field_of
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -82,10 +84,21 @@ def status_for(exc: psycopg.Error) -> int:
     return HTTP_500_INTERNAL_SERVER_ERROR
 
 
-def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response[Problem]:
+def _problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, extra: list[dict[str, Any]] | None = None
+) -> Response[Problem]:
     return Response(
-        Problem(status_code=status, detail=detail), status_code=status, media_type=MediaType.JSON, headers=headers
+        Problem(status_code=status, detail=detail, extra=extra),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
     )
+
+
+def _internal() -> Response[Problem]:
+    """A 500 names only the request id: the log line with the same id names the exception."""
+    request_id = current_request_id.get()
+    return _problem(HTTP_500_INTERNAL_SERVER_ERROR, f"internal error (request {request_id})")
 
 
 def database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -> Response[Problem]:
@@ -98,8 +111,11 @@ def database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -> Respo
         log_event(
             "database_error", logging.ERROR, route=_route(request), sqlstate=exc.sqlstate, error=type(exc).__name__
         )
-        return _problem(status, "internal error")
-    return _problem(status, explain(exc))
+        return _internal()
+    message, field = explain(exc), field_of(exc)
+    if status == HTTP_422_UNPROCESSABLE_ENTITY and field is not None:
+        return _problem(status, f"{field}: {message}", extra=[{"key": field, "message": message, "source": "body"}])
+    return _problem(status, message)
 
 
 def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -109,8 +125,44 @@ def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log_event("internal_error", logging.ERROR, route=_route(request), error=type(exc).__name__)
-    return _problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+    """Any exception no other handler answers: a bug. Logs its class (never its message, which may
+    quote data) and where it was raised."""
+    frame = _last_frame(exc)
+    log_event("internal_error", logging.ERROR, route=_route(request), error=type(exc).__name__, at=frame)
+    return _internal()
+
+
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    """JSON nested deeper than the decoder recurses (about 1,000 levels) is a malformed body, not a
+    bug; a RecursionError anywhere else still is one."""
+    if _raised_while_decoding(exc):
+        message = "nested too deeply"
+        return _problem(
+            HTTP_400_BAD_REQUEST, f"body: {message}", extra=[{"key": "body", "message": message, "source": "body"}]
+        )
+    return internal_error(request, exc)
+
+
+def _raised_while_decoding(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name in ("decode_json", "decode_msgpack", "json") and "litestar" in code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _last_frame(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return "?"
+    code = last.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno}:{code.co_name}"
 
 
 def _route(request: Request[Any, Any, Any]) -> str:
@@ -118,6 +170,9 @@ def _route(request: Request[Any, Any, Any]) -> str:
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    # Keyed by status: every exception that is not an HTTPException counts as a 500.
+    HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
+    RecursionError: too_deep,
     psycopg.Error: database_error,
     PoolTimeout: unavailable,
     AppRoleMissing: unavailable,

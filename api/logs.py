@@ -13,6 +13,8 @@ import logging
 import sys
 from typing import Any
 
+from slotoptim.api.request_id import current_request_id
+
 LOGGER_NAME = "slotoptim.api"
 
 
@@ -43,4 +45,7 @@ def logger() -> logging.Logger:
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    request_id = current_request_id.get()
+    if request_id is not None and "request_id" not in fields:
+        fields["request_id"] = request_id
     logger().log(level, event, extra={"fields": fields})

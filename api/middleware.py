@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from slotoptim.api.identity import Identity
@@ -49,6 +50,31 @@ def request_metrics(app: ASGIApp) -> ASGIApp:
                 _log(scope, method, route, status, elapsed)
 
     return middleware
+
+
+def check_request(request: Request[Any, Any, Any]) -> None:
+    """The checks every route shares, before its handler runs."""
+    refuse_repeated_query_parameters(request)
+    refuse_bodies_that_are_not_json(request)
+
+
+def refuse_bodies_that_are_not_json(request: Request[Any, Any, Any]) -> None:
+    """The JSON API reads JSON only: a body sent as text/plain (or with no type) is 415, not parsed
+    anyway. The claim page's form and Twilio's webhooks live outside /v1."""
+    if not request.url.path.startswith("/v1/"):
+        return
+    headers = request.headers
+    has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
+    if not has_body:
+        return
+    media_type = request.content_type[0].lower()
+    if media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json")):
+        return
+    raise HTTPException(
+        status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        detail=f"Content-Type: send JSON as application/json, not {media_type or 'nothing'}",
+        extra=[{"key": "Content-Type", "message": "must be application/json", "source": "header"}],
+    )
 
 
 def refuse_repeated_query_parameters(request: Request[Any, Any, Any]) -> None:

@@ -26,7 +26,9 @@ create table if not exists slotoptim_private.service (
   minutes integer not null
     constraint service_minutes_range check (minutes between 1 and 1440),
   price numeric(12, 2) not null default 0
-    constraint service_price_nonnegative check (price >= 0),
+    constraint service_price_nonnegative check (price >= 0)
+    -- numeric accepts 'NaN' (and sorts it above every number, so >= 0 lets it through).
+    constraint service_price_finite check (price <> 'NaN'::numeric),
   buffer_after_minutes integer not null default 0
     constraint service_buffer_range check (buffer_after_minutes between 0 and 480),
   category text not null default 'general'
@@ -82,6 +84,7 @@ create table if not exists slotoptim_private.closure (
   reason text not null default ''
     constraint closure_reason_length check (length(reason) <= 200),
   constraint closure_one_scope check (provider_id is null or location_id is null),
+  constraint closure_during_range check (slotoptim_private.is_supported_period(during)),
   foreign key (org_id, provider_id) references slotoptim_private.provider (org_id, id) on delete cascade,
   foreign key (org_id, location_id) references slotoptim_private.location (org_id, id) on delete cascade
 );

@@ -25,6 +25,9 @@ create table if not exists slotoptim_private.customer (
   constraint customer_sms_needs_phone check (not consent_sms or phone is not null),
   constraint customer_whatsapp_needs_phone check (not consent_whatsapp or phone is not null),
   constraint customer_email_needs_address check (not consent_email or email is not null),
+  constraint customer_dates_range check (
+    slotoptim_private.is_supported_date(birth_date) and slotoptim_private.is_supported_instant(opted_out_at)
+  ),
   unique (org_id, key),
   unique (org_id, id)
 );
@@ -80,6 +83,14 @@ create table if not exists slotoptim_private.waitlist_entry (
   ),
   constraint waitlist_dates_order check (earliest_date is null or latest_date is null or earliest_date <= latest_date),
   constraint waitlist_history_consistent check (offers_accepted + offers_declined + offers_ignored <= offers_received),
+  -- A provider is preferred or excluded, never both (the exclusion would silently win).
+  constraint waitlist_provider_not_excluded check (provider_ids is null or not (provider_ids && excluded_provider_ids)),
+  -- The travel time is a fact about the customer, the maximum their limit: above it, no slot fits.
+  constraint waitlist_travel_within_max check (travel_minutes <= max_travel_minutes),
+  constraint waitlist_dates_range check (
+    slotoptim_private.is_supported_date(earliest_date) and slotoptim_private.is_supported_date(latest_date)
+    and slotoptim_private.is_supported_instant(added_at)
+  ),
   unique (org_id, key),
   unique (org_id, id),
   foreign key (org_id, customer_id) references slotoptim_private.customer (org_id, id) on delete cascade

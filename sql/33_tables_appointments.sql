@@ -32,6 +32,13 @@ create table if not exists slotoptim_private.appointment (
     constraint appointment_risk_probability check (no_show_risk between 0 and 1),
   sms_reminder boolean not null default false,
   constraint appointment_actual_order check (actual_start is null or actual_end is null or actual_start <= actual_end),
+  -- Input rules (docs/architecture.md): instants from 1900 to 2200, and at most a day long.
+  constraint appointment_period_range check (slotoptim_private.is_supported_period(period)),
+  constraint appointment_length_max check (upper(period) - lower(period) <= interval '24 hours'),
+  constraint appointment_instants_range check (
+    slotoptim_private.is_supported_instant(booked_at) and slotoptim_private.is_supported_instant(cancelled_at)
+    and slotoptim_private.is_supported_instant(actual_start) and slotoptim_private.is_supported_instant(actual_end)
+  ),
   unique (org_id, key),
   unique (org_id, id),
   foreign key (org_id, provider_id) references slotoptim_private.provider (org_id, id) on delete cascade,

@@ -1,5 +1,48 @@
 -- Appointment triggers: buffers and blocked time on write; gaps when time is freed or consumed.
 
+-- Locks, before a write touches the appointment's exclusion index, every live gap of the provider
+-- it will fill or free (overlapping the new blocked time, or overlapping or touching the old one),
+-- then their live campaigns, then their open offers: the order the claim path takes
+-- (slotoptim.claim_offer). Without it a staff booking or a reschedule held its index entry while it
+-- waited for the gap a claimant held, and the claimant's insert waited on that entry: 40P01.
+create or replace function slotoptim_private.lock_gaps_for_write(
+  p_provider_id bigint,
+  p_filled tstzmultirange,
+  p_freed tstzmultirange
+)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_gap_ids bigint[];
+  v_campaign_ids bigint[];
+begin
+  select coalesce(array_agg(g.id order by g.id), '{}') into v_gap_ids
+    from (select g.id from slotoptim_private.gap as g
+           where g.provider_id = p_provider_id
+             and g.status in ('open', 'offering')
+             and (pg_catalog.tstzmultirange(g.during) && p_filled
+                  or pg_catalog.tstzmultirange(g.during) && p_freed
+                  or pg_catalog.tstzmultirange(g.during) -|- p_freed)
+           order by g.id
+             for update) as g;
+  if cardinality(v_gap_ids) = 0 then
+    return;
+  end if;
+  select coalesce(array_agg(c.id order by c.id), '{}') into v_campaign_ids
+    from (select c.id from slotoptim_private.offer_campaign as c
+           where c.gap_id = any (v_gap_ids) and c.status in ('running', 'awaiting_approval')
+           order by c.id
+             for update) as c;
+  perform 1 from slotoptim_private.offer as o
+   where o.campaign_id = any (v_campaign_ids) and o.status in ('open', 'awaiting_approval')
+   order by o.id
+     for update;
+end;
+$$;
+
 create or replace function slotoptim_private.appointment_before_write()
 returns trigger
 language plpgsql
@@ -27,6 +70,33 @@ begin
     lower(new.period),
     upper(new.period) + pg_catalog.make_interval(mins => new.buffer_after_minutes),
     '[)');
+
+  -- Arrived, completed and no-show describe what happened: not before the appointment starts
+  -- (arrived: up to an hour early, a customer checking in ahead of time). The clock is the
+  -- caller's (slotoptim.clock), so tests and simulations can drive it.
+  if new.status in ('arrived', 'completed', 'no_show')
+     and (tg_op = 'INSERT' or new.status is distinct from old.status)
+     and lower(new.period) > slotoptim_private.clock()
+         + (case when new.status = 'arrived' then interval '1 hour' else interval '0' end) then
+    raise exception using
+      errcode = 'check_violation',
+      constraint = 'appointment_status_not_yet',
+      column = 'status',
+      message = format('an appointment starting %s cannot be marked %s yet', lower(new.period), new.status);
+  end if;
+
+  if tg_op = 'INSERT' and slotoptim_private.is_blocking(new.status) then
+    perform slotoptim_private.lock_gaps_for_write(new.provider_id, pg_catalog.tstzmultirange(new.blocked), '{}');
+  elsif tg_op = 'UPDATE' and (new.blocked, new.status, new.provider_id) is distinct from (old.blocked, old.status, old.provider_id) then
+    perform slotoptim_private.lock_gaps_for_write(
+      old.provider_id,
+      case when new.provider_id = old.provider_id and slotoptim_private.is_blocking(new.status)
+           then pg_catalog.tstzmultirange(new.blocked) else '{}' end,
+      case when slotoptim_private.is_blocking(old.status) then pg_catalog.tstzmultirange(old.blocked) else '{}' end);
+    if new.provider_id <> old.provider_id and slotoptim_private.is_blocking(new.status) then
+      perform slotoptim_private.lock_gaps_for_write(new.provider_id, pg_catalog.tstzmultirange(new.blocked), '{}');
+    end if;
+  end if;
   return new;
 end;
 $$;

@@ -24,6 +24,7 @@ from slotoptim.api.schemas.appointments import (
     Reschedule,
     StatusChangeTo,
 )
+from slotoptim.limits import LONGEST_APPOINTMENT, instant_problem
 
 SELECT = """
 select a.id, a.key, p.key as provider, s.key as service, c.key as customer, a.customer_id,
@@ -70,9 +71,7 @@ def create(conn: Conn, data: AppointmentCreate) -> Appointment:
     if not service["offered"] or not service["active"]:
         raise Unprocessable(detail=f"service: provider {data.provider!r} does not offer {data.service!r}")
     customer_id = None if data.customer is None else resolve(conn, "customer", data.customer, "customer")
-    end = data.end or data.start + dt.timedelta(minutes=int(service["minutes"]))
-    if end <= data.start:
-        raise invalid("end", "must be after start")
+    end = _checked_end(data.start, data.end, dt.timedelta(minutes=int(service["minutes"])))
     booking = _Booking(provider_id, int(service["id"]), customer_id, data.start, end)
     with _explained_overlap(conn, booking):
         row = conn.execute(
@@ -83,6 +82,23 @@ def create(conn: Conn, data: AppointmentCreate) -> Appointment:
         ).fetchone()
     assert row is not None
     return get(conn, int(row["id"]))
+
+
+def _checked_end(start: dt.datetime, end: dt.datetime | None, default_length: dt.timedelta) -> dt.datetime:
+    """The end of a booking (given, or start plus the default length), checked against the input
+    rules the database enforces too: instants in 1900-2200, at most 24 hours long."""
+    problem = instant_problem(start)
+    if problem is not None:
+        raise invalid("start", problem)
+    if end is None:
+        end = start + default_length  # cannot overflow: start is at most 2200-01-01
+    elif (problem := instant_problem(end)) is not None:
+        raise invalid("end", problem)
+    if end <= start:
+        raise invalid("end", "must be after start")
+    if end - start > LONGEST_APPOINTMENT:
+        raise invalid("end", "an appointment lasts at most 24 hours")
+    return end
 
 
 @dataclass(frozen=True)
@@ -192,9 +208,7 @@ def reschedule(conn: Conn, appointment_id: int, data: Reschedule) -> Appointment
     current = get(conn, appointment_id)
     if current.status not in ("booked", "confirmed"):
         raise Conflict(detail=f"appointment {appointment_id} is {current.status} and cannot be rescheduled")
-    end = data.end or data.start + (current.end - current.start)
-    if end <= data.start:
-        raise invalid("end", "must be after start")
+    end = _checked_end(data.start, data.end, current.end - current.start)
     row = conn.execute(
         "select provider_id, service_id, customer_id from slotoptim_private.appointment"
         " where org_id = slotoptim_private.current_org() and id = %s",

@@ -23,6 +23,7 @@ from slotoptim.api.schemas.catalogue import (
     SettingsPatch,
 )
 from slotoptim.api.schemas.common import clock_text, weekday_name, weekday_number
+from slotoptim.limits import price_problem
 
 SELECT_PROVIDER = """
 select p.id, p.key, p.name, p.timezone, l.key as location, p.active,
@@ -130,6 +131,9 @@ def update_service(conn: Conn, key: str, data: ServicePatch) -> Service:
     service(conn, key)  # 404 first
     service_id = resolve(conn, "service", key, "key")
     changes = {k: v for k, v in structs.asdict(data).items() if v is not UNSET}
+    if isinstance(data.price, float) and (problem := price_problem(data.price)) is not None:
+        # numeric(12, 2) would round 0.001 to 0 without a word.
+        raise invalid("price", problem)
     if changes:
         _update(conn, "service", changes, service_id)
     return service(conn, key)

@@ -23,6 +23,7 @@ from slotoptim.api.schemas.appointments import (
     Reschedule,
     StatusChange,
 )
+from slotoptim.api.transactions import in_transaction
 
 AppointmentId = Annotated[int, id_path("appointment")]
 
@@ -42,8 +43,7 @@ class AppointmentController(Controller):
     def create(self, db: Db, ctx: Ctx, data: JSONBody[AppointmentCreate]) -> Appointment:
         """Books a provider's time. 409 when it overlaps another appointment, buffers included: the
         database's exclusion constraint decides."""
-        with db.transaction(ctx) as conn:
-            return q.create(conn, data)
+        return in_transaction(db, ctx, lambda conn: q.create(conn, data))
 
     @get(
         "/",
@@ -88,8 +88,7 @@ class AppointmentController(Controller):
     def cancel(self, db: Db, ctx: Ctx, now: Now, appointment_id: AppointmentId) -> Cancellation:
         """Cancels a booked or confirmed appointment; the freed time becomes open gaps, which the
         fill engine starts offering."""
-        with db.transaction(ctx) as conn:
-            return q.cancel(conn, appointment_id, now)
+        return in_transaction(db, ctx, lambda conn: q.cancel(conn, appointment_id, now))
 
     @post(
         "/{appointment_id:str}/reschedule",
@@ -102,8 +101,7 @@ class AppointmentController(Controller):
     def reschedule(self, db: Db, ctx: Ctx, appointment_id: AppointmentId, data: JSONBody[Reschedule]) -> Appointment:
         """Moves a booked or confirmed appointment (keeping its length unless `end` is given); the
         time it leaves becomes gaps."""
-        with db.transaction(ctx) as conn:
-            return q.reschedule(conn, appointment_id, data)
+        return in_transaction(db, ctx, lambda conn: q.reschedule(conn, appointment_id, data))
 
     @post(
         "/{appointment_id:str}/status",
@@ -118,5 +116,4 @@ class AppointmentController(Controller):
     ) -> Appointment:
         """booked → confirmed → arrived → completed, or booked/confirmed → no_show (which frees the
         time). Setting the current status again changes nothing."""
-        with db.transaction(ctx) as conn:
-            return q.change_status(conn, appointment_id, data.status, now)
+        return in_transaction(db, ctx, lambda conn: q.change_status(conn, appointment_id, data.status, now))

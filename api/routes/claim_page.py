@@ -9,22 +9,33 @@ to three alternatives), expired, booked (already yours) and awaiting the practic
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 
 import anyio.to_thread
 import msgspec
+import psycopg
 import redis
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
 from litestar.response import Template
-from litestar.status_codes import HTTP_200_OK, HTTP_404_NOT_FOUND
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_404_NOT_FOUND,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from psycopg_pool import PoolTimeout
 
 from slotoptim.api.db import Database
+from slotoptim.api.errors import status_for
+from slotoptim.api.logs import log_event
 from slotoptim.api.metrics import Metrics
 from slotoptim.api.queries import claim_page as q
 from slotoptim.api.queries.offers import hold_ms
+from slotoptim.api.request_id import current_request_id
 from slotoptim.api.routes.deps import Db, Now, RedisClient
 
 TokenPath = Annotated[str, PathParameter(max_length=64, description="the claim link's signed token")]
@@ -51,6 +62,24 @@ def _not_found() -> Template:
     return Template(template_name="claim_missing.html", status_code=HTTP_404_NOT_FOUND, headers=HEADERS)
 
 
+def _unavailable(exc: Exception) -> Template:
+    """The page's own error state: HTML a customer can read, never the API's JSON. A busy or
+    unreachable database is a 503 worth retrying; anything else is a bug, logged by class."""
+    busy = isinstance(exc, PoolTimeout) or (isinstance(exc, psycopg.Error) and status_for(exc) == 503)
+    event = "claim_page_busy" if busy else "claim_page_error"
+    log_event(event, logging.WARNING if busy else logging.ERROR, error=type(exc).__name__, sqlstate=_state(exc))
+    return Template(
+        template_name="claim_unavailable.html",
+        context={"request_id": current_request_id.get() or "-"},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE if busy else HTTP_500_INTERNAL_SERVER_ERROR,
+        headers={**HEADERS, "Retry-After": "5"} if busy else HEADERS,
+    )
+
+
+def _state(exc: Exception) -> str | None:
+    return exc.sqlstate if isinstance(exc, psycopg.Error) else None
+
+
 def _page(view: q.ClaimView, token: str) -> Template:
     return Template(
         template_name="claim.html",
@@ -64,7 +93,10 @@ def _page(view: q.ClaimView, token: str) -> Template:
 # async and run their blocking work in a worker thread themselves.
 @get("/c/{token:str}", opt=PAGE, include_in_schema=False)
 async def claim_page(token: TokenPath, db: Db, now: Now, redis_client: RedisClient) -> Template:
-    return await anyio.to_thread.run_sync(_show, token, db, now, redis_client)
+    try:
+        return await anyio.to_thread.run_sync(_show, token, db, now, redis_client)
+    except Exception as exc:  # the customer sees a page, whatever went wrong
+        return _unavailable(exc)
 
 
 def _show(token: str, db: Database, now: dt.datetime, redis_client: redis.Redis | None) -> Template:
@@ -94,7 +126,10 @@ async def claim_submit(
     if data.token != token:
         return _not_found()
     metrics: Metrics = state.metrics
-    return await anyio.to_thread.run_sync(_claim, token, db, now, redis_client, metrics, _address(request))
+    try:
+        return await anyio.to_thread.run_sync(_claim, token, db, now, redis_client, metrics, _address(request))
+    except Exception as exc:  # the customer sees a page, whatever went wrong
+        return _unavailable(exc)
 
 
 def _claim(

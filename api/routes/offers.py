@@ -13,6 +13,7 @@ from slotoptim.api.queries import offers as q
 from slotoptim.api.routes.deps import Ctx, Db, Now, RedisClient
 from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.offers import Campaign, ClaimOutcome, InstantClaim, OfferRequest
+from slotoptim.api.transactions import in_transaction
 
 CLAIM_STATUS = {
     "booked": HTTP_200_OK,
@@ -39,8 +40,7 @@ def start_offers(db: Db, ctx: Ctx, now: Now, data: JSONBody[OfferRequest]) -> Ca
     """Starts a campaign for an open gap with a strategy (sequential, broadcast, burst, cascade,
     staff_approval; default the organisation's), closing any running one, and returns the first
     wave of offers. 409 when the gap is no longer open."""
-    with db.transaction(ctx) as conn:
-        return q.start(conn, data, now)
+    return in_transaction(db, ctx, lambda conn: q.start(conn, data, now))
 
 
 @post(

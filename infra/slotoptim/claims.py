@@ -18,6 +18,7 @@ import redis
 
 from slotoptim import holds
 from slotoptim.db import fetch_dict, fetch_dicts
+from slotoptim.retry import retrying
 from slotoptim.tokens import TokenError, read_token, signing_key, verify_token
 
 
@@ -58,13 +59,18 @@ def claim(
     hold = holds.acquire(redis_client, gap_id, hold_ms)
     if not hold.acquired:
         return ClaimResult("being_confirmed", MESSAGES["being_confirmed"], gap_id=gap_id)
-    try:
+
+    def attempt() -> dict[str, Any] | None:
         with conn.transaction():
-            record = fetch_dict(
+            return fetch_dict(
                 conn,
                 "select outcome, appointment_id, gap_id from slotoptim.claim_offer(%s, %s, %s)",
                 (offer_id, customer_id, at),
             )
+
+    try:
+        # Retried whole if PostgreSQL aborts it to break a tie (a deadlock with a staff booking).
+        record = retrying(attempt)
     finally:
         holds.release(redis_client, hold)
     assert record is not None

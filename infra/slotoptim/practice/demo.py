@@ -325,24 +325,28 @@ def _waitlist(
         accepted = rng.randint(0, received)
         declined = rng.randint(0, received - accepted)
         ignored = received - accepted - declined
+        preferred = None if rng.random() < 0.5 else [provider["key"]]
+        entry_days = (
+            None if rng.random() < 0.3 else sorted(rng.sample(WEEKDAYS[:6], k=rng.randint(2, 5)), key=WEEKDAYS.index)
+        )
+        entry_window = None if rng.random() < 0.25 else {"start": window_start, "end": window_end}
+        dates_to = monday + dt.timedelta(days=rng.choice([13, 20, 27]))
+        travel, max_travel = rng.randint(5, 45), rng.choice([30, 45, 60])
         entries.append(
             {
                 "key": f"w-{i + 1:04d}",
                 "customer": customer["key"],
                 "status": "active",
                 "services": services,
-                "providers": None if rng.random() < 0.5 else [provider["key"]],
+                "providers": preferred,
                 "excluded_providers": [],
-                "days": None
-                if rng.random() < 0.3
-                else sorted(rng.sample(WEEKDAYS[:6], k=rng.randint(2, 5)), key=WEEKDAYS.index),
-                "window": None if rng.random() < 0.25 else {"start": window_start, "end": window_end},
-                "dates": {
-                    "from": monday.isoformat(),
-                    "to": (monday + dt.timedelta(days=rng.choice([13, 20, 27]))).isoformat(),
-                },
-                "travel_minutes": rng.randint(5, 45),
-                "max_travel_minutes": rng.choice([30, 45, 60]),
+                "days": entry_days,
+                "window": entry_window,
+                "dates": {"from": monday.isoformat(), "to": dates_to.isoformat()},
+                # Travel never above its maximum (an input rule); at the maximum it scores the
+                # same 0 travel points. The draws stay in order, so the demo stays the same.
+                "travel_minutes": min(travel, max_travel),
+                "max_travel_minutes": max_travel,
                 "lead_time_minutes": rng.choice([30, 60, 120, 240]),
                 "tier": rng.choice(tiers),
                 "history": {

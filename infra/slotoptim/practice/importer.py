@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from slotoptim.db import fetch_dict
-from slotoptim.practice.dberrors import explain, is_user_error
+from slotoptim.limits import price_problem
+from slotoptim.practice.dberrors import explain, field_of, is_user_error
 from slotoptim.practice.errors import PracticeError
 from slotoptim.practice.timeparse import clock, day, instant, minutes_of, weekday_number, whole_day, zone
 
@@ -86,8 +88,14 @@ def _exec(conn: psycopg.Connection[Any], where: str, query: str, params: tuple[A
             conn.execute(query.encode(), params)
     except psycopg.Error as exc:
         if is_user_error(exc):
-            raise PracticeError(where, explain(exc)) from None
+            raise _refusal(where, exc) from None
         raise
+
+
+def _refusal(where: str, exc: psycopg.Error) -> PracticeError:
+    """The database's refusal, at the field its constraint judges when it names one."""
+    field = field_of(exc)
+    return PracticeError(where if field is None else f"{where}.{field}", explain(exc))
 
 
 def _scalar(conn: psycopg.Connection[Any], where: str, query: str, params: tuple[Any, ...]) -> int:
@@ -97,7 +105,7 @@ def _scalar(conn: psycopg.Connection[Any], where: str, query: str, params: tuple
             row = fetch_dict(conn, query, params)
     except psycopg.Error as exc:
         if is_user_error(exc):
-            raise PracticeError(where, explain(exc)) from None
+            raise _refusal(where, exc) from None
         raise
     assert row is not None
     return int(row["id"])
@@ -137,6 +145,10 @@ def _locations(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> in
 def _services(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> int:
     _unique_keys(items, "services")
     for i, svc in enumerate(items):
+        price = svc.get("price", 0)
+        if (problem := price_problem(price)) is not None:
+            # numeric(12, 2) would round 0.001 to 0 without a word.
+            raise PracticeError(f"services[{i}].price", problem)
         ids.services[svc["key"]] = _scalar(
             conn,
             f"services[{i}]",
@@ -148,7 +160,7 @@ def _services(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> int
                 svc["key"],
                 svc["name"],
                 svc["minutes"],
-                svc.get("price", 0),
+                Decimal(str(price)),
                 svc.get("buffer_after_minutes", 0),
                 svc.get("category", "general"),
                 svc.get("complexity", 1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slotoptim.limits import EARLIEST_INSTANT, LATEST_INSTANT, instant_problem, zone_problem
 from slotoptim.practice.errors import PracticeError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -18,14 +19,23 @@ def instant(value: str, where: str) -> dt.datetime:
         raise PracticeError(where, f"{value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         raise PracticeError(where, f"{value!r} has no UTC offset (write e.g. 2026-11-24T09:00:00-05:00)")
+    try:
+        problem = instant_problem(parsed)
+    except OverflowError:  # an offset pushed it past year 9999
+        problem = "must lie between 1900-01-01 and 2200-01-01 (UTC)"
+    if problem is not None:
+        raise PracticeError(where, f"{value!r} {problem}")
     return parsed
 
 
 def day(value: str, where: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        parsed = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise PracticeError(where, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST_INSTANT.date() <= parsed <= LATEST_INSTANT.date():
+        raise PracticeError(where, f"{value!r} must lie between 1900-01-01 and 2200-01-01")
+    return parsed
 
 
 def clock(value: str, where: str) -> dt.time | str:
@@ -45,6 +55,9 @@ def minutes_of(value: dt.time | str) -> int:
 
 
 def zone(value: str, where: str) -> ZoneInfo:
+    problem = zone_problem(value)
+    if problem is not None:
+        raise PracticeError(where, problem)
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

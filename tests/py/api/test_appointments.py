@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -115,7 +116,11 @@ def test_reschedule_keeps_length_and_refuses_overlaps(
     assert client.get(f"/v1/appointments/{appointment}", headers=h).json()["start"] == "2026-11-24T21:00:00Z"
 
 
-def test_status_transitions(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+def test_status_transitions(
+    make_client: Callable[..., TestClient[Any]], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    # The afternoon, after the 13:30 appointment: it can have happened (the input rules).
+    client = make_client(clock=lambda: local(15))
     appointment, h = _id(db, "before"), keys.headers("staff")
     url = f"/v1/appointments/{appointment}/status"
     for status in ("confirmed", "arrived", "arrived", "completed"):
@@ -131,7 +136,10 @@ def test_status_transitions(client: TestClient[Any], keys: Keys, db: psycopg.Con
     assert row is not None and row["actual_start"] is not None and row["actual_end"] is not None
 
 
-def test_no_show_frees_the_time(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+def test_no_show_frees_the_time(
+    make_client: Callable[..., TestClient[Any]], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    client = make_client(clock=lambda: local(15))
     appointment = _id(db, "after")
     answer = client.post(
         f"/v1/appointments/{appointment}/status", headers=keys.headers("staff"), json={"status": "no_show"}
