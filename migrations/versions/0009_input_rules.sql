@@ -423,6 +423,9 @@ update slotoptim_private.waitlist_entry
    set max_travel_minutes = travel_minutes
  where travel_minutes > max_travel_minutes;
 
+-- The repairs above queued deferred trigger events (the audit trail); ALTER TABLE needs none pending.
+set constraints all immediate;
+
 alter table slotoptim_private.waitlist_entry
   add constraint waitlist_provider_not_excluded check (provider_ids is null or not (provider_ids && excluded_provider_ids)),
   add constraint waitlist_travel_within_max check (travel_minutes <= max_travel_minutes);
