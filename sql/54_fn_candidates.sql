@@ -264,7 +264,8 @@ as $$
              when t.window_start is null then 100
              when t.local_start::time >= t.window_start
               and t.local_end <= t.local_start::date + t.window_end then 100
-             when t.local_start::time >= t.window_start - interval '1 hour'
+             -- On the timestamp, not the time of day: 00:30 - 1 hour is not 23:30.
+             when t.local_start >= t.local_start::date + t.window_start - interval '1 hour'
               and t.local_end <= t.local_start::date + t.window_end + interval '1 hour' then 50
              else 0
            end as t_points,
