@@ -19,16 +19,18 @@
 -- 70 for new entries) and wait fairness (days waiting / longest wait). Weights are per organisation.
 
 -- The first instant at or after p_at on a grid of p_grid_minutes counted from local midnight in
--- p_timezone. No SET clause, so the planner inlines it into the per-entry placement below.
+-- p_timezone (the grid divides a day, so date_bin's origin at a midnight aligns it to every
+-- midnight). No SET clause, and p_at used once: the planner inlines it into the per-entry
+-- placement, where a call per row would cost more than the rest of the ranking.
 create or replace function slotoptim_private.grid_ceil(p_at timestamptz, p_grid_minutes integer, p_timezone text)
 returns timestamptz
 language sql
 immutable
 parallel safe
-return (date_trunc('day', p_at at time zone p_timezone)
-        + make_interval(mins => p_grid_minutes)
-          * ceil(extract(epoch from (p_at at time zone p_timezone) - date_trunc('day', p_at at time zone p_timezone))
-                 / (60 * p_grid_minutes))::float8)
+return pg_catalog.date_bin(pg_catalog.make_interval(mins => p_grid_minutes),
+                           (p_at at time zone p_timezone) + pg_catalog.make_interval(mins => p_grid_minutes)
+                           - interval '1 microsecond',
+                           timestamp '2000-01-01')
        at time zone p_timezone;
 
 -- Where in a gap one entry's slot goes. Inputs: the gap [p_gap_start, p_gap_end), the instant p_at,
@@ -226,21 +228,42 @@ as $$
         or f.category in (select s.category from slotoptim_private.service as s where s.id = any (e.service_ids))
      order by e.id, (f.id = any (e.service_ids)) desc, f.price desc, f.id
   ),
-  placed as (
-    -- Where in the gap: see slotoptim_private.place_slot. The customer's own buffer sizes the need
-    -- (a new customer may need more than the default); it is checked again at the chosen start.
-    select ch.*, pl.slot_start
+  needs as (
+    -- What the placement needs of each entry. The customer's own buffer sizes the need (a new
+    -- customer may need more than the default); it is checked again at the chosen start.
+    select ch.*,
+           case when gap.customer_rules
+                then ch.chosen_minutes + slotoptim_private.buffer_after(
+                       ch.chosen_service_id, gap.provider_id, ch.customer_id, greatest(gap.starts, p_at))
+                else ch.need_minutes end as place_need
       from choice as ch
+      cross join gap
+  ),
+  placements as materialized (
+    -- Where in the gap (slotoptim_private.place_slot), once per distinct set of inputs: entries
+    -- share service, lead time, window and zone far more often than not.
+    select k.*, pl.slot_start
+      from (select distinct n.chosen_minutes, n.place_need, n.lead_time_minutes, n.window_start is null as no_window,
+                            n.window_start, n.window_end, n.tz
+              from needs as n) as k
       cross join gap
       cross join shortest
       cross join lateral slotoptim_private.place_slot(
-        gap.starts, gap.ends, p_at, gap.first_usable, shortest.need_minutes, ch.lead_time_minutes,
-        ch.window_start, ch.window_end, ch.chosen_minutes,
-        case when gap.customer_rules
-             then ch.chosen_minutes + slotoptim_private.buffer_after(
-                    ch.chosen_service_id, gap.provider_id, ch.customer_id, greatest(gap.starts, p_at))
-             else ch.need_minutes end,
-        ch.tz, gap.provider_tz, gap.grid) as pl
+        gap.starts, gap.ends, p_at, gap.first_usable, shortest.need_minutes, k.lead_time_minutes,
+        k.window_start, k.window_end, k.chosen_minutes, k.place_need, k.tz, gap.provider_tz, gap.grid) as pl
+  ),
+  placed as (
+    select n.*, pl.slot_start
+      from needs as n
+      join placements as pl
+        on pl.chosen_minutes = n.chosen_minutes
+       and pl.place_need = n.place_need
+       and pl.lead_time_minutes = n.lead_time_minutes
+       and pl.tz = n.tz
+       and pl.no_window = (n.window_start is null)
+       -- Equal windows, or both absent (coalesce keeps the join hashable).
+       and coalesce(pl.window_start, time '00:00') = coalesce(n.window_start, time '00:00')
+       and coalesce(pl.window_end, time '00:00') = coalesce(n.window_end, time '00:00')
   ),
   timed as (
     -- The customer's own buffer decides the fit (a new customer may need more than the default).
