@@ -123,6 +123,7 @@ as $$
 declare
   v_appointment slotoptim_private.appointment;
   v_gap slotoptim_private.gap;
+  v_pieces bigint[];
 begin
   select * into v_appointment from slotoptim_private.appointment where id = p_appointment_id;
   for v_gap in
@@ -138,12 +139,19 @@ begin
     update slotoptim_private.offer_campaign
        set status = 'filled', closed_at = p_at, next_action_at = null
      where gap_id = v_gap.id and status in ('running', 'awaiting_approval');
-    perform slotoptim_private.open_gaps(
-      v_gap.provider_id,
-      pg_catalog.tstzmultirange(v_gap.during) - pg_catalog.tstzmultirange(v_appointment.blocked),
-      v_gap.source_appointment_id,
-      p_at
-    );
+    -- The pieces belong to the freed interval this gap came from: they are not new gaps (unless
+    -- one swallowed a live gap of another freed interval, which then lives on in it).
+    v_pieces := array(select slotoptim_private.open_gaps(
+                        v_gap.provider_id,
+                        pg_catalog.tstzmultirange(v_gap.during) - pg_catalog.tstzmultirange(v_appointment.blocked),
+                        v_gap.source_appointment_id,
+                        p_at));
+    update slotoptim_private.gap as g
+       set split_from = coalesce(v_gap.split_from, v_gap.id)
+     where g.id = any (v_pieces)
+       and not exists (select 1 from slotoptim_private.gap as x
+                        where x.merged_into = g.id
+                          and coalesce(x.split_from, x.id) <> coalesce(v_gap.split_from, v_gap.id));
   end loop;
 end;
 $$;

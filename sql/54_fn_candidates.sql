@@ -6,11 +6,113 @@
 -- time is respected; a channel with consent, and no opt-out; the customer has nothing booked then;
 -- frequency caps and the fatigue rule are not hit; they were not offered this gap already.
 --
+-- Placement (slotoptim_private.place_slot): each entry's slot starts at the earliest instant on the
+-- organisation's slot grid (provider's local clock) that respects now + the entry's lead time, its
+-- time window and the fit of the service with the customer's buffer; among those, one that leaves
+-- no unusable fragment (a leftover shorter than the shortest service) is preferred, which in
+-- practice is a slot flush with the appointment before or after.
+--
 -- Score (0-100): weighted mean of time window (100 inside, 50 within an hour), provider (100
 -- preferred or any, 40 another provider of the service), service (100 asked for, 60 same
 -- category), travel (linear from 100 at 0 minutes to 0 at the entry's maximum), lead time (100 when
 -- the slot is at least twice the notice away, 50 at least once), responsiveness (acceptance rate,
 -- 70 for new entries) and wait fairness (days waiting / longest wait). Weights are per organisation.
+
+-- The first instant at or after p_at on a grid of p_grid_minutes counted from local midnight in
+-- p_timezone (the grid divides a day, so date_bin's origin at a midnight aligns it to every
+-- midnight). No SET clause, and p_at used once: the planner inlines it into the per-entry
+-- placement, where a call per row would cost more than the rest of the ranking.
+create or replace function slotoptim_private.grid_ceil(p_at timestamptz, p_grid_minutes integer, p_timezone text)
+returns timestamptz
+language sql
+immutable
+parallel safe
+return pg_catalog.date_bin(pg_catalog.make_interval(mins => p_grid_minutes),
+                           (p_at at time zone p_timezone) + pg_catalog.make_interval(mins => p_grid_minutes)
+                           - interval '1 microsecond',
+                           timestamp '2000-01-01')
+       at time zone p_timezone;
+
+-- Where in a gap one entry's slot goes. Inputs: the gap [p_gap_start, p_gap_end), the instant p_at,
+-- the first usable grid instant p_first_usable (grid_ceil of greatest(gap start, now)), the
+-- shortest need of the provider's services p_shortest (minutes + buffer), the entry's lead time,
+-- its window (customer's local time, may be null), the service's minutes and the whole need
+-- p_need (minutes + the customer's buffer), the customer's and the provider's zones and the grid.
+-- Each local day of the customer in the gap is tried, inside the window first and then within an
+-- hour of it; on each, the feasible starts form one stretch of the grid [lo, hi]. The best start is
+-- one of four points: lo, the first start leaving a usable piece before it, the first start leaving
+-- nothing usable after it, or both; the one with the fewest unusable fragments wins, then the
+-- earliest. A fragment is a leftover piece whose usable (on-grid) length is above 0 but below the
+-- shortest need. Returns no row when nothing fits.
+create or replace function slotoptim_private.place_slot(
+  p_gap_start timestamptz,
+  p_gap_end timestamptz,
+  p_at timestamptz,
+  p_first_usable timestamptz,
+  p_shortest integer,
+  p_lead_minutes integer,
+  p_window_start time,
+  p_window_end time,
+  p_minutes integer,
+  p_need integer,
+  p_customer_tz text,
+  p_provider_tz text,
+  p_grid integer
+)
+returns table (slot_start timestamptz, in_window boolean, fragments integer)
+language sql
+stable
+parallel safe
+begin atomic
+  with bounds as (
+    select d.day, tol.slack,
+           slotoptim_private.grid_ceil(
+             greatest(p_gap_start, p_at + make_interval(mins => p_lead_minutes),
+                      d.day::timestamp at time zone p_customer_tz,
+                      case when p_window_start is not null
+                           then (d.day + p_window_start - tol.slack) at time zone p_customer_tz end),
+             p_grid, p_provider_tz) as lo,
+           least(p_gap_end - make_interval(mins => p_need),
+                 case when p_window_end is not null
+                      then (d.day + p_window_end + tol.slack) at time zone p_customer_tz
+                           - make_interval(mins => p_minutes) end) as hi,
+           (d.day + 1)::timestamp at time zone p_customer_tz as day_end
+      from (select (greatest(p_gap_start, p_at) at time zone p_customer_tz)::date as first_day,
+                   (p_gap_end at time zone p_customer_tz)::date as last_day) as span
+      cross join lateral generate_series(0, span.last_day - span.first_day) as n(offset_days)
+      cross join lateral (select span.first_day + n.offset_days as day) as d
+      cross join (values (interval '0'), (interval '1 hour')) as tol(slack)
+     where p_window_start is not null or tol.slack = interval '0'
+  ),
+  points as (
+    select b.slack, pt.s
+      from bounds as b
+      cross join lateral (
+        select slotoptim_private.grid_ceil(p_first_usable + make_interval(mins => p_shortest), p_grid, p_provider_tz)
+                 as usable_before,
+               -- The first start whose end (on the grid) reaches the end of the gap: nothing usable after.
+               slotoptim_private.grid_ceil(
+                 slotoptim_private.grid_ceil(p_gap_end, p_grid, p_provider_tz) - make_interval(mins => p_grid)
+                 - make_interval(mins => p_need) + interval '1 microsecond', p_grid, p_provider_tz) as flush_after
+      ) as k
+      cross join lateral (
+        values (b.lo), (greatest(b.lo, k.usable_before)), (greatest(b.lo, k.flush_after)),
+               (greatest(b.lo, k.usable_before, k.flush_after))
+      ) as pt(s)
+     where pt.s <= b.hi
+       and pt.s < b.day_end
+  )
+  select p.s,
+         p.slack = interval '0',
+         ((p.s > p_first_usable and p.s < p_first_usable + make_interval(mins => p_shortest))::integer
+          + (slotoptim_private.grid_ceil(p.s + make_interval(mins => p_need), p_grid, p_provider_tz) < p_gap_end
+             and slotoptim_private.grid_ceil(p.s + make_interval(mins => p_need), p_grid, p_provider_tz)
+                 > p_gap_end - make_interval(mins => p_shortest))::integer)
+    from points as p
+   order by p.slack, 3, p.s
+   limit 1;
+end;
+
 create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz)
 returns table (
   waitlist_entry_id bigint,
@@ -36,7 +138,7 @@ set search_path = ''
 as $$
   with gap as materialized (
     select g.id, g.org_id, g.provider_id, g.during, lower(g.during) as starts, upper(g.during) as ends,
-           o.timezone as org_tz, st.score_threshold, st.weight_time, st.weight_provider, st.weight_service,
+           o.timezone as org_tz, p.timezone as provider_tz, st.slot_grid_minutes as grid, st.score_threshold, st.weight_time, st.weight_provider, st.weight_service,
            st.weight_travel, st.weight_lead, st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
            st.max_offers_per_day, st.max_offers_per_week,
            -- Most customers live in the organisation's zone: their local day is computed once here.
@@ -46,9 +148,13 @@ as $$
            (upper(g.during) at time zone o.timezone)::date as org_last_date,
            -- Only rules about the customer make a customer's buffer differ from the default one.
            exists (select 1 from slotoptim_private.buffer_rule as r
-                    where r.org_id = g.org_id and r.active and r.when_new_customer is not null) as customer_rules
+                    where r.org_id = g.org_id and r.active and r.when_new_customer is not null) as customer_rules,
+           -- Time before the first grid instant after now is of no use to anyone.
+           slotoptim_private.grid_ceil(greatest(lower(g.during), p_at), st.slot_grid_minutes, p.timezone)
+             as first_usable
       from slotoptim_private.gap as g
       join slotoptim_private.organisation as o on o.id = g.org_id
+      join slotoptim_private.provider as p on p.id = g.provider_id
       join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
      where g.id = p_gap_id
        and g.status in ('open', 'offering')
@@ -60,6 +166,10 @@ as $$
       cross join lateral slotoptim_private.service_needs(array[gap.provider_id]) as n
       join slotoptim_private.service as s on s.org_id = gap.org_id and s.key = n.service_key
      where n.need_minutes * 60 <= extract(epoch from gap.ends - greatest(gap.starts, p_at))
+  ),
+  shortest as materialized (
+    -- A leftover shorter than this fits no service: placements avoid leaving one.
+    select min(f.need_minutes)::integer as need_minutes from fitting as f
   ),
   compatible as materialized (
     -- Services of the categories that fit: entries asking for any of them may qualify.
@@ -118,20 +228,42 @@ as $$
         or f.category in (select s.category from slotoptim_private.service as s where s.id = any (e.service_ids))
      order by e.id, (f.id = any (e.service_ids)) desc, f.price desc, f.id
   ),
-  placed as (
-    -- Where in the gap: at the start of the customer's window if the service still fits there,
-    -- else at the start of the gap (never before now).
+  needs as (
+    -- What the placement needs of each entry. The customer's own buffer sizes the need (a new
+    -- customer may need more than the default); it is checked again at the chosen start.
     select ch.*,
-           case
-             when ch.window_start is null then greatest(gap.starts, p_at)
-             when (((greatest(gap.starts, p_at) at time zone ch.tz)::date + ch.window_start) at time zone ch.tz)
-                  + make_interval(mins => ch.need_minutes) <= gap.ends
-             then greatest(gap.starts, p_at,
-                           ((greatest(gap.starts, p_at) at time zone ch.tz)::date + ch.window_start) at time zone ch.tz)
-             else greatest(gap.starts, p_at)
-           end as slot_start
+           case when gap.customer_rules
+                then ch.chosen_minutes + slotoptim_private.buffer_after(
+                       ch.chosen_service_id, gap.provider_id, ch.customer_id, greatest(gap.starts, p_at))
+                else ch.need_minutes end as place_need
       from choice as ch
       cross join gap
+  ),
+  placements as materialized (
+    -- Where in the gap (slotoptim_private.place_slot), once per distinct set of inputs: entries
+    -- share service, lead time, window and zone far more often than not.
+    select k.*, pl.slot_start
+      from (select distinct n.chosen_minutes, n.place_need, n.lead_time_minutes, n.window_start is null as no_window,
+                            n.window_start, n.window_end, n.tz
+              from needs as n) as k
+      cross join gap
+      cross join shortest
+      cross join lateral slotoptim_private.place_slot(
+        gap.starts, gap.ends, p_at, gap.first_usable, shortest.need_minutes, k.lead_time_minutes,
+        k.window_start, k.window_end, k.chosen_minutes, k.place_need, k.tz, gap.provider_tz, gap.grid) as pl
+  ),
+  placed as (
+    select n.*, pl.slot_start
+      from needs as n
+      join placements as pl
+        on pl.chosen_minutes = n.chosen_minutes
+       and pl.place_need = n.place_need
+       and pl.lead_time_minutes = n.lead_time_minutes
+       and pl.tz = n.tz
+       and pl.no_window = (n.window_start is null)
+       -- Equal windows, or both absent (coalesce keeps the join hashable).
+       and coalesce(pl.window_start, time '00:00') = coalesce(n.window_start, time '00:00')
+       and coalesce(pl.window_end, time '00:00') = coalesce(n.window_end, time '00:00')
   ),
   timed as (
     -- The customer's own buffer decides the fit (a new customer may need more than the default).
@@ -155,7 +287,8 @@ as $$
              when t.window_start is null then 100
              when t.local_start::time >= t.window_start
               and t.local_end <= t.local_start::date + t.window_end then 100
-             when t.local_start::time >= t.window_start - interval '1 hour'
+             -- On the timestamp, not the time of day: 00:30 - 1 hour is not 23:30.
+             when t.local_start >= t.local_start::date + t.window_start - interval '1 hour'
               and t.local_end <= t.local_start::date + t.window_end + interval '1 hour' then 50
              else 0
            end as t_points,

@@ -1,36 +1,62 @@
 -- Measures of the fill engine, for analysts and the dashboard.
 
--- Per day (provider's local date of the gap) and provider: gaps opened, filled, fill rate,
--- median minutes from opening to fill, and offers made per fill. Fragments are not counted.
+-- Fill rate per freed interval. A freed interval is a bookable gap as the engine opened it for
+-- time a provider got back (a cancellation, a reschedule, a no-show; merged with adjacent free
+-- time): not a gap that was merged into a later one, and not a piece left over when a booking
+-- took part of a gap (those carry split_from, and belong to the interval they were split from).
+-- It is filled when an offer for it or for any of its pieces was claimed; minutes to fill run from
+-- its opening to the first such booking. Per provider and local day of the interval's start.
+-- Fragments (no service fits) are not counted.
 create or replace view slotoptim.fill_kpis with (security_invoker = true) as
-with filled as (
-  select o.gap_id, min(a.booked_at) as filled_at, max(a.id) as appointment_id
-    from slotoptim_private.offer as o
-    join slotoptim_private.appointment as a on a.id = o.appointment_id
-   where o.status = 'claimed'
-   group by o.gap_id
-), per_gap as (
-  select g.id, g.org_id, g.provider_id, (lower(g.during) at time zone p.timezone)::date as day,
-         g.opened_at, f.filled_at,
-         (select count(*) from slotoptim_private.offer as o where o.gap_id = g.id) as offers
+with freed as (
+  select g.id, g.org_id, g.provider_id, (lower(g.during) at time zone p.timezone)::date as day, g.opened_at
     from slotoptim_private.gap as g
     join slotoptim_private.provider as p on p.id = g.provider_id
-    left join filled as f on f.gap_id = g.id
-   where g.kind = 'bookable' and g.status <> 'merged'
+   where g.kind = 'bookable' and g.status <> 'merged' and g.split_from is null
+), line as (
+  -- Every gap of a freed interval: the interval itself and the pieces split from it.
+  select f.id as freed_id, f.id as gap_id from freed as f
+  union all
+  select g.split_from, g.id from slotoptim_private.gap as g where g.split_from is not null
+), per_interval as (
+  select f.id, f.org_id, f.provider_id, f.day, f.opened_at,
+         (select min(a.booked_at)
+            from line as l
+            join slotoptim_private.offer as o on o.gap_id = l.gap_id and o.status = 'claimed'
+            join slotoptim_private.appointment as a on a.id = o.appointment_id
+           where l.freed_id = f.id) as filled_at,
+         (select count(*)
+            from line as l
+            join slotoptim_private.offer as o on o.gap_id = l.gap_id
+           where l.freed_id = f.id) as offers
+    from freed as f
 )
 select o.key as org_key,
        p.key as provider_key,
-       pg.day,
+       pi.day,
        count(*)::integer as gaps_opened,
-       count(pg.filled_at)::integer as gaps_filled,
-       round(count(pg.filled_at)::numeric / nullif(count(*), 0), 3) as fill_rate,
-       round((percentile_cont(0.5) within group (order by extract(epoch from pg.filled_at - pg.opened_at) / 60)
-              filter (where pg.filled_at is not null))::numeric, 1) as median_minutes_to_fill,
-       round(sum(pg.offers)::numeric / nullif(count(pg.filled_at), 0), 2) as offers_per_fill
-  from per_gap as pg
-  join slotoptim_private.organisation as o on o.id = pg.org_id
-  join slotoptim_private.provider as p on p.id = pg.provider_id
- group by o.key, p.key, pg.day;
+       count(pi.filled_at)::integer as gaps_filled,
+       round(count(pi.filled_at)::numeric / nullif(count(*), 0), 3) as fill_rate,
+       round((percentile_cont(0.5) within group (order by extract(epoch from pi.filled_at - pi.opened_at) / 60)
+              filter (where pi.filled_at is not null))::numeric, 1) as median_minutes_to_fill,
+       round(sum(pi.offers)::numeric / nullif(count(pi.filled_at), 0), 2) as offers_per_fill
+  from per_interval as pi
+  join slotoptim_private.organisation as o on o.id = pi.org_id
+  join slotoptim_private.provider as p on p.id = pi.provider_id
+ group by o.key, p.key, pi.day;
+
+comment on view slotoptim.fill_kpis is
+  'Fill rate per freed interval, per provider and local day: a freed interval is a bookable gap opened for time '
+  'a provider got back (not one merged into a later gap, not a piece left over when a booking split a gap); it is '
+  'filled when an offer for it or any of its pieces was claimed.';
+comment on column slotoptim.fill_kpis.org_key is 'The organisation.';
+comment on column slotoptim.fill_kpis.provider_key is 'The provider whose time was freed.';
+comment on column slotoptim.fill_kpis.day is 'Local date (provider''s zone) where the freed interval starts.';
+comment on column slotoptim.fill_kpis.gaps_opened is 'Freed intervals opened (pieces of a split gap are not counted).';
+comment on column slotoptim.fill_kpis.gaps_filled is 'Freed intervals where an offer (for the interval or a piece of it) was claimed.';
+comment on column slotoptim.fill_kpis.fill_rate is 'gaps_filled / gaps_opened.';
+comment on column slotoptim.fill_kpis.median_minutes_to_fill is 'Median minutes from opening to the first booking through an offer, over filled intervals.';
+comment on column slotoptim.fill_kpis.offers_per_fill is 'Offers made for the intervals and their pieces, per filled interval.';
 
 -- The price of every appointment booked through an offer: money won back.
 create or replace view slotoptim.revenue_recovered with (security_invoker = true) as

@@ -18,6 +18,18 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else round(numerator / denominator, 3)
 
 
+def local_today(conn: Conn, now: dt.datetime) -> dt.date:
+    """Today in the organisation's time zone (a UTC date is tomorrow on an American evening)."""
+    row = conn.execute(
+        "select (%s::timestamptz at time zone o.timezone)::date as today"
+        " from slotoptim_private.organisation as o where o.id = slotoptim_private.current_org()",
+        (now,),
+    ).fetchone()
+    assert row is not None
+    today: dt.date = row["today"]
+    return today
+
+
 def kpis(conn: Conn, start: dt.date, end: dt.date) -> Kpis:
     window = {"from": start, "to": end}
     fill_rows = conn.execute(

@@ -15,6 +15,8 @@ from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.kpis import Kpis
 
 MAX_DAYS = 366
+# Without dates: the last week, today included.
+DEFAULT_DAYS = 7
 
 
 @get(
@@ -30,18 +32,22 @@ def kpis(
     ctx: Ctx,
     now: Now,
     from_: Annotated[
-        dt.date | None, QueryParameter(name="from", description="first day (default: 30 days ago)")
+        dt.date | None, QueryParameter(name="from", description="first day (default: six days before `to`)")
     ] = None,
-    to: Annotated[dt.date | None, QueryParameter(description="last day, inclusive (default: today)")] = None,
+    to: Annotated[
+        dt.date | None, QueryParameter(description="last day, inclusive (default: today in the practice's zone)")
+    ] = None,
 ) -> Kpis:
-    """Over [from, to] (local days): gaps opened and filled, fill rate, minutes to fill, revenue
-    recovered (prices of appointments booked through offers) and the offer funnel. From the views
-    slotoptim.fill_kpis, revenue_recovered and offer_funnel_daily."""
-    end = to or now.date()
-    start = from_ or end - dt.timedelta(days=29)
-    if start > end:
-        raise invalid("from", "must not be after 'to'", "query")
-    if (end - start).days >= MAX_DAYS:
-        raise invalid("from", f"the period may span at most {MAX_DAYS} days", "query")
+    """Over [from, to] (local days; by default the last 7 days, today included): freed intervals
+    opened and filled, fill rate, minutes to fill, revenue recovered (prices of appointments
+    booked through offers) and the offer funnel. From the views slotoptim.fill_kpis (fill rate per
+    freed interval: the pieces of a split gap are not new gaps), revenue_recovered and
+    offer_funnel_daily."""
     with db.transaction(ctx) as conn:
+        end = to or q.local_today(conn, now)
+        start = from_ or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise invalid("from", "must not be after 'to'", "query")
+        if (end - start).days >= MAX_DAYS:
+            raise invalid("from", f"the period may span at most {MAX_DAYS} days", "query")
         return q.kpis(conn, start, end)

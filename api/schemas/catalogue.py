@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -72,6 +72,40 @@ class ProviderHours(msgspec.Struct, kw_only=True):
 HoursList = Annotated[list[Hours], Meta(max_length=100)]
 
 Weight = Annotated[int, Meta(ge=0, le=1000)]
+# The divisors of a day up to four hours.
+GridMinutes = Literal[
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    9,
+    10,
+    12,
+    15,
+    16,
+    18,
+    20,
+    24,
+    30,
+    32,
+    36,
+    40,
+    45,
+    48,
+    60,
+    72,
+    80,
+    90,
+    96,
+    120,
+    144,
+    160,
+    180,
+    240,
+]
 
 
 class Settings(msgspec.Struct, kw_only=True):
@@ -83,6 +117,8 @@ class Settings(msgspec.Struct, kw_only=True):
     fatigue_ignored_limit: int
     claim_hold_seconds: int
     max_buffer_minutes: int
+    # Offered slots start on this grid of the provider's local clock (minutes from midnight).
+    slot_grid_minutes: int
     send_window_start: str
     send_window_end: str
     weight_time: int
@@ -103,6 +139,8 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     fatigue_ignored_limit: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
     claim_hold_seconds: Annotated[int, Meta(ge=10, le=3600)] | UnsetType = UNSET
     max_buffer_minutes: Annotated[int, Meta(ge=0, le=480)] | UnsetType = UNSET
+    # A divisor of a day, so the grid is the same every day (the database checks it too).
+    slot_grid_minutes: GridMinutes | UnsetType = UNSET
     send_window_start: ClockTime | UnsetType = UNSET
     send_window_end: ClockTime | UnsetType = UNSET
     weight_time: Weight | UnsetType = UNSET

@@ -74,4 +74,9 @@ def test_settings(client: TestClient[Any], keys: Keys) -> None:
     wrong = client.patch("/v1/settings", headers=h, json={"send_window_start": "22:00"})
     assert wrong.status_code == 422 and "send_window_end" in wrong.text
     assert client.patch("/v1/settings", headers=h, json={"offer_strategy": "lottery"}).status_code == 400
+    assert current["slot_grid_minutes"] == 5, "offered slots start on a 5-minute grid by default"
+    grid = client.patch("/v1/settings", headers=h, json={"slot_grid_minutes": 15})
+    assert grid.status_code == 200 and grid.json()["slot_grid_minutes"] == 15
+    odd = client.patch("/v1/settings", headers=h, json={"slot_grid_minutes": 7})
+    assert odd.status_code == 400 and "slot_grid_minutes" in odd.text, "7 does not divide a day"
     assert client.patch("/v1/settings", headers=keys.headers("staff"), json={"auto_offer": False}).status_code == 403

@@ -30,7 +30,10 @@ def test_kpis_of_a_filled_gap(client: TestClient[Any], keys: Keys, db: psycopg.C
     assert body["revenue_recovered"] == {"amount": 100.0, "currency": "USD", "appointments": 1}
     assert body["funnel"]["offers"] == 6 and body["funnel"]["claimed"] == 1 and body["funnel"]["retracted"] == 5
     assert [d["day"] for d in body["days"]] == ["2026-11-24"]
-    assert client.get("/v1/kpis", headers=keys.headers("readonly")).json()["gaps_filled"] == 1  # last 30 days
+    week = client.get("/v1/kpis", headers=keys.headers("readonly")).json()
+    assert (week["from"], week["to"], week["gaps_filled"]) == ("2026-11-18", "2026-11-24", 1), "the last 7 days"
+    since = client.get("/v1/kpis", params={"to": "2026-11-30"}, headers=keys.headers("readonly")).json()
+    assert since["from"] == "2026-11-24", "a week ending on 'to'"
 
 
 def test_kpi_period_is_validated(client: TestClient[Any], keys: Keys) -> None:

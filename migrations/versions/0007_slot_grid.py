@@ -1,0 +1,24 @@
+"""Slot grid: the organisation setting that places offered slots on the provider's local clock.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from slotoptim.migrations.steps import run_sql_file
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_sql_file(__file__)
+
+
+def downgrade() -> None:
+    # Forward-only: a bad migration is fixed by the next one.
+    raise NotImplementedError("SlotOptim migrations are forward-only")
