@@ -345,12 +345,19 @@ class TwilioStandIn:
         self._queue(Failure("garble"), times)
 
     def outage(
-        self, status: int, *, seconds: float, retry_after: float | None = None, created_share: float = 0.0
+        self,
+        status: int,
+        *,
+        seconds: float,
+        retry_after: float | None = None,
+        created_share: float = 0.0,
+        after: float = 0.0,
     ) -> Outage:
-        """From the end of the last scripted outage (or now), every request is answered ``status``
-        for ``seconds``. ``created_share`` of the sends refused with a 5xx are created first."""
+        """From ``after`` seconds from now, or the end of the last scripted outage if later, every
+        request is answered ``status`` for ``seconds``. ``created_share`` of the sends refused with
+        a 5xx are created first."""
         with self._state.lock:
-            now = time.monotonic()
+            now = time.monotonic() + after
             starts = max([now] + [o.ends for o in self._state.outages])
             outage = Outage(
                 status, starts, starts + seconds, None if retry_after is None else str(retry_after), created_share
