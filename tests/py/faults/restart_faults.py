@@ -20,7 +20,6 @@ from psycopg.rows import dict_row
 from slotoptim import embedded
 from slotoptim.migrate import migrate
 
-
 WARM_UP = 64
 
 
