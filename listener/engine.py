@@ -4,7 +4,10 @@ One dedicated LISTEN connection (slotoptim_gap, slotoptim_outbox); a notificatio
 loop. Each pass runs slotoptim.tick() (new gaps start campaigns, due campaigns advance; SKIP
 LOCKED makes replicas safe) and drains the outbox. On start and after every reconnect it runs a
 full pass, so nothing that happened while it was away is missed, and it polls every few seconds
-as a safety net. SIGTERM finishes the current pass and stops.
+as a safety net. After a lost connection (a database restart) it retries every 0.25-2 s and, once
+the LISTEN connection is back, gives the sender a fresh pool and catches up at once, so a gap
+opened meanwhile is offered seconds after the database returns. SIGTERM finishes the current pass
+and stops.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import psycopg
 from slotoptim.listener.sender import Sender
 
 CHANNELS = ("slotoptim_gap", "slotoptim_outbox")
+RECONNECT_FIRST_SECONDS = 0.25
+RECONNECT_CAP_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def log(event: str, **fields: Any) -> None:
@@ -43,12 +49,13 @@ class Engine:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
         self.passes = 0
+        self._lost_connection = False
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
 
     def run_pass(self) -> dict[str, int]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
         sent = self.sender.drain()
         self.passes += 1
@@ -58,22 +65,33 @@ class Engine:
         return {"campaigns_started": started, "campaigns_advanced": advanced, "messages": sent}
 
     def run(self) -> None:
-        backoff = 0.5
+        backoff = RECONNECT_FIRST_SECONDS
         while not self.stopping.is_set():
             try:
                 self._serve()
-                backoff = 0.5
-            except psycopg.OperationalError as exc:
+                backoff = RECONNECT_FIRST_SECONDS
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                # Connection-level trouble (the database restarted, a pool found no live
+                # connection): try again soon. The cap keeps the gap between the database coming
+                # back and the next pass to a few seconds; a 30 s cap made it minutes.
+                self._lost_connection = True
                 log("listener_reconnect", error=str(exc).splitlines()[0] if str(exc) else "connection lost")
                 self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, RECONNECT_CAP_SECONDS)
 
     def _serve(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as listen:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as listen:
             for channel in CHANNELS:
                 listen.execute(psycopg.sql.SQL("listen {}").format(psycopg.sql.Identifier(channel)))
-            log("listener_connected", channels=list(CHANNELS))
-            self.run_pass()  # catch up on whatever happened while away
+            if self._lost_connection:
+                # The sender's pool may hold dead connections and a reconnect schedule that has
+                # backed off for longer and longer: start it afresh now that the database answers.
+                self.sender.reset_pool()
+                self._lost_connection = False
+                log("listener_reconnected", channels=list(CHANNELS))
+            else:
+                log("listener_connected", channels=list(CHANNELS))
+            self.run_pass()  # catch up at once on whatever happened while away
             while not self.stopping.is_set():
                 woke = False
                 for _ in listen.notifies(timeout=self.poll_seconds, stop_after=1):

@@ -1,19 +1,31 @@
 """The outbox sender: claims due messages, renders them, sends them, records what happened.
 
 Claims use slotoptim.claim_messages (SKIP LOCKED with a lease), so several senders never take the
-same row, and a crashed sender's rows come back when its lease ends. The provider's id is stored
-unique; Twilio also gets an idempotency token derived from the row id, so a resend after a crash
-between "sent" and "recorded" is not delivered twice. Transient failures retry with exponential
-backoff and full jitter; permanent ones fall back to the customer's next channel.
+same row, and a crashed sender's rows come back when its lease ends. Before each provider call the
+row records the attempt's id and the exact body (slotoptim.message_attempt, committed first); the
+id is cleared once the outcome is known. A row that still carries one (a timeout after the request
+left, a 5xx, a sender killed mid-call) is reconciled with the provider before anything is resent
+(slotoptim.listener.reconcile): found means sent, not found means send. So a message is neither lost
+nor sent twice, whatever fails between the two systems.
+
+Every provider call first takes a token from the account's rate limiter (shared through Redis by
+all senders): a 429 pauses the account until Retry-After and halves its rate; an outage pauses it a
+little longer each time. A message held back that way is requeued without using up an attempt.
+An offer's message is dropped ('expired') once its offer is no longer open, rather than sent late.
+Other transient failures retry with exponential backoff and full jitter; permanent ones fall back to
+the customer's next channel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import random
 import socket
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +34,25 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from slotoptim.listener.channels.base import Channel, OutboundMessage, PermanentSendError, TransientSendError
+from slotoptim.listener.channels.base import (
+    Channel,
+    OutboundMessage,
+    PermanentSendError,
+    ReconcilableChannel,
+    TransientSendError,
+)
+from slotoptim.listener.ratelimit import LocalRateLimiter, RateLimiter
+from slotoptim.listener.reconcile import find_created
 from slotoptim.listener.templates import MessageFacts, render, subject
 from slotoptim.tokens import make_token, signing_key
+
+logger = logging.getLogger(__name__)
 
 FACTS = """
 select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.name as org_name,
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
-       p.name as provider_name, lower(ofr.slot) as starts, ofr.expires_at
+       p.name as provider_name, lower(ofr.slot) as starts, ofr.expires_at, ofr.status as offer_status,
+       m.attempt_id, m.attempt_started_at
   from slotoptim_private.message m
   join slotoptim_private.organisation o on o.id = m.org_id
   join slotoptim_private.customer c on c.id = m.customer_id
@@ -48,12 +71,20 @@ class SenderConfig:
     backoff_base_seconds: float = 5.0
     backoff_cap_seconds: float = 900.0
     status_callback: str | None = None
+    # A thread waits this long for the rate limiter; past it the message goes back to the queue.
+    max_rate_wait_seconds: float = 2.0
+    # How long a thread waits for a database connection before the pass fails (and is retried).
+    pool_timeout_seconds: float = 5.0
 
 
 def backoff(attempt: int, config: SenderConfig, retry_after: float | None, rng: random.Random) -> float:
     """Exponential backoff with full jitter; a provider's Retry-After is a floor."""
     ceiling = min(config.backoff_cap_seconds, config.backoff_base_seconds * 2 ** max(attempt - 1, 0))
     return max(retry_after or 0.0, rng.uniform(0, ceiling))
+
+
+def _error_text(exc: TransientSendError | PermanentSendError) -> str:
+    return f"{exc.code or ''} {exc.message}".strip()
 
 
 class Sender:
@@ -64,16 +95,37 @@ class Sender:
         config: SenderConfig | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         worker: str | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        self.url = url
         self.channels = channels
         self.config = config or SenderConfig()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self.pool = ConnectionPool(
-            url, min_size=1, max_size=self.config.threads + 1, kwargs={"autocommit": True}, open=True
-        )
+        self.limiter: RateLimiter = limiter or LocalRateLimiter()
+        self.pool = self._new_pool()
         self.rng = random.Random()
         self._key: bytes | None = None
+
+    def _new_pool(self) -> ConnectionPool:
+        # Checked on borrow: after a database restart every pooled connection is dead, and without
+        # the check each pass found one more of them (one failed pass, and one reconnect, each).
+        return ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.config.threads + 1,
+            kwargs={"autocommit": True},
+            open=True,
+            check=ConnectionPool.check_connection,
+            timeout=self.config.pool_timeout_seconds,
+            name="slotoptim-sender",
+        )
+
+    def reset_pool(self) -> None:
+        """A new pool, after a connection-level error: the old one's reconnect attempts back off
+        for longer and longer (1, 2, 4 ... s), so it could stay empty long after the database is back."""
+        old, self.pool = self.pool, self._new_pool()
+        old.close(timeout=1.0)
 
     def close(self) -> None:
         self.pool.close()
@@ -97,7 +149,7 @@ class Sender:
             facts = cur.execute(FACTS, (ids,)).fetchall()
             key = self._signing_key(conn)
         with ThreadPoolExecutor(max_workers=self.config.threads) as pool:
-            list(pool.map(lambda row: self._deliver(row, key, at), facts))
+            list(pool.map(lambda row: self._deliver(row, key), facts))
         return len(ids)
 
     def drain(self, limit: int = 1000) -> int:
@@ -109,7 +161,9 @@ class Sender:
                 break
         return total
 
-    def _deliver(self, row: dict[str, Any], key: bytes, at: dt.datetime) -> None:
+    # -- one message ------------------------------------------------------------------------------
+
+    def _outbound(self, row: dict[str, Any], key: bytes) -> OutboundMessage:
         link = None
         if row["kind"] == "offer" and row["offer_id"] is not None:
             token = make_token(key, int(row["offer_id"]), int(row["customer_id"]), int(row["expires_at"].timestamp()))
@@ -124,48 +178,170 @@ class Sender:
             customer_tz=row["customer_tz"],
             link=link,
         )
-        body = row["body"] or render(facts)
-        message = OutboundMessage(
+        return OutboundMessage(
             message_id=int(row["id"]),
             channel=row["channel"],
             to=row["to_address"],
-            body=body,
+            body=row["body"] or render(facts),
             subject=subject(facts) if row["channel"] == "email" else None,
             status_callback=self.config.status_callback,
         )
-        channel = self.channels.get(row["channel"]) or self.channels["console"]
+
+    def _sql(self, query: str, params: tuple[Any, ...]) -> Any:
         with self.pool.connection() as conn:
-            try:
-                result = channel.send(message)
-            except TransientSendError as exc:
-                if exc.maybe_sent:
-                    # The provider may have accepted it (a timeout after the request went out, a 5xx):
-                    # a resend could text the customer twice, so record it as sent, unconfirmed.
-                    conn.execute(
-                        "update slotoptim_private.message set status = 'sent', sent_at = %s, body = %s,"
-                        " last_error = %s, locked_by = null, locked_until = null where id = %s and status = 'sending'",
-                        (at, body, f"unconfirmed: {exc.code or ''} {exc.message}".strip(), row["id"]),
-                    )
-                    return
-                delay = backoff(int(row["attempts"]), self.config, exc.retry_after, self.rng)
-                conn.execute(
+            row = conn.execute(query, params).fetchone()
+        return None if row is None else row[0]
+
+    def _recorded(self, provider_ids: list[str]) -> Collection[str]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "select provider_id from slotoptim_private.message where provider_id = any(%s)", (provider_ids,)
+            ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _retry_at(self, row: dict[str, Any], retry_after: float | None) -> dt.datetime:
+        return self.clock() + dt.timedelta(seconds=backoff(int(row["attempts"]), self.config, retry_after, self.rng))
+
+    def _wait_for_rate(self, account: str) -> float | None:
+        """None once a token is taken; else the seconds after which to requeue the message."""
+        waited = 0.0
+        while True:
+            wait = self.limiter.acquire(account)
+            if wait <= 0:
+                return None
+            if waited + wait > self.config.max_rate_wait_seconds:
+                return wait
+            time.sleep(wait)
+            waited += wait
+
+    def _defer(self, row: dict[str, Any], seconds: float, why: str, settled: bool) -> None:
+        self._sql(
+            "select slotoptim.message_deferred(%s, %s, %s, %s)",
+            (row["id"], why, self.clock() + dt.timedelta(seconds=seconds), settled),
+        )
+
+    def _offer_closed(self, row: dict[str, Any]) -> bool:
+        if row["kind"] != "offer" or row["offer_id"] is None:
+            return False
+        return bool(row["offer_status"] != "open" or row["expires_at"] <= self.clock())
+
+    def _deliver(self, row: dict[str, Any], key: bytes) -> None:
+        message = self._outbound(row, key)
+        channel = self.channels.get(row["channel"]) or self.channels["console"]
+        reconcilable = channel if isinstance(channel, ReconcilableChannel) else None
+        account = reconcilable.account if reconcilable is not None else channel.name
+        if row["attempt_id"] is not None:
+            if reconcilable is None:
+                # No provider to ask (SMTP, console): an earlier call may have gone through, and a
+                # duplicate is as likely as a loss. Record it as sent, unconfirmed.
+                self._record_unconfirmed(row, message.body, "earlier attempt of unknown outcome")
+                return
+            if not self._reconcile(row, message, reconcilable, account):
+                return
+        if self._offer_closed(row):
+            self._sql("select slotoptim.message_expired(%s, %s)", (row["id"], "offer no longer open when due"))
+            return
+        self._send(row, message, channel, reconcilable, account)
+
+    def _reconcile(
+        self, row: dict[str, Any], message: OutboundMessage, channel: ReconcilableChannel, account: str
+    ) -> bool:
+        """Asks the provider whether an earlier attempt created the message. True when it did not
+        (go on and send); False when the row was settled or requeued here."""
+        wait = self._wait_for_rate(account)
+        if wait is not None:
+            self._defer(row, wait, "rate limited before reconciling", settled=False)
+            return False
+        try:
+            found = find_created(channel, message, row["attempt_started_at"], self._recorded)
+        except TransientSendError as exc:
+            self.limiter.failing(account)
+            self._sql(
+                "select slotoptim.message_in_doubt(%s, %s, %s, false)",
+                (row["id"], f"reconciliation failed: {exc.message}", self._retry_at(row, exc.retry_after)),
+            )
+            return False
+        if found is None:
+            return True
+        try:
+            self._sql("select slotoptim.message_sent(%s, %s, %s, %s)", (row["id"], found, message.body, self.clock()))
+        except psycopg.errors.UniqueViolation:
+            # Another row recorded that provider message meanwhile: look again later without it.
+            self._sql(
+                "select slotoptim.message_in_doubt(%s, %s, %s, false)",
+                (row["id"], "reconciliation raced another row", self._retry_at(row, None)),
+            )
+        else:
+            logger.info("message %s reconciled: the provider had created it", row["id"])
+        return False
+
+    def _send(
+        self,
+        row: dict[str, Any],
+        message: OutboundMessage,
+        channel: Channel,
+        reconcilable: ReconcilableChannel | None,
+        account: str,
+    ) -> None:
+        wait = self._wait_for_rate(account)
+        if wait is not None:
+            self._defer(row, wait, "rate limited", settled=True)
+            return
+        attempt = uuid.uuid4()
+        recorded = self._sql(
+            "select slotoptim.message_attempt(%s, %s, %s, %s, %s, make_interval(secs => %s))",
+            (row["id"], self.worker, attempt, message.body, self.clock(), self.config.lease_seconds),
+        )
+        if not recorded:
+            return  # the lease ended and another sender holds the row now
+        try:
+            result = channel.send(message)
+        except TransientSendError as exc:
+            if exc.throttled:
+                self.limiter.throttled(account, exc.retry_after)
+                pause = exc.retry_after if exc.retry_after is not None else self.limiter.acquire(account)
+                self._defer(row, max(pause, 0.0), _error_text(exc), settled=True)
+            elif exc.maybe_sent and reconcilable is not None:
+                self.limiter.failing(account)
+                self._sql(
+                    "select slotoptim.message_in_doubt(%s, %s, %s)",
+                    (row["id"], f"unconfirmed: {_error_text(exc)}", self._retry_at(row, exc.retry_after)),
+                )
+            elif exc.maybe_sent:
+                self._record_unconfirmed(row, message.body, _error_text(exc))
+            else:
+                self.limiter.failing(account)
+                self._sql(
                     "select slotoptim.message_failed(%s, %s, false, %s, false, %s)",
-                    (row["id"], f"{exc.code or ''} {exc.message}".strip(), at + dt.timedelta(seconds=delay), at),
+                    (row["id"], _error_text(exc), self._retry_at(row, exc.retry_after), self.clock()),
                 )
-                return
-            except PermanentSendError as exc:
-                conn.execute(
-                    "select slotoptim.message_failed(%s, %s, true, %s, %s, %s)",
-                    (row["id"], f"{exc.code or ''} {exc.message}".strip(), at, exc.opt_out, at),
-                )
-                return
-            try:
-                conn.execute("select slotoptim.message_sent(%s, %s, %s, %s)", (row["id"], result.provider_id, body, at))
-            except psycopg.errors.UniqueViolation:
-                # The provider gave an id we already recorded: this was a resend of a delivered
-                # message. Mark it so and never send it again.
-                conn.execute(
-                    "update slotoptim_private.message set status = 'cancelled', last_error = 'duplicate provider id',"
-                    " locked_by = null, locked_until = null where id = %s",
-                    (row["id"],),
-                )
+            return
+        except PermanentSendError as exc:
+            at = self.clock()
+            self._sql(
+                "select slotoptim.message_failed(%s, %s, true, %s, %s, %s)",
+                (row["id"], _error_text(exc), at, exc.opt_out, at),
+            )
+            return
+        self.limiter.succeeded(account)
+        try:
+            self._sql(
+                "select slotoptim.message_sent(%s, %s, %s, %s)",
+                (row["id"], result.provider_id, message.body, self.clock()),
+            )
+        except psycopg.errors.UniqueViolation:
+            # The provider gave an id we already recorded: this was a resend of a delivered
+            # message. Mark it so and never send it again.
+            self._sql(
+                "update slotoptim_private.message set status = 'cancelled', last_error = 'duplicate provider id',"
+                " attempt_id = null, locked_by = null, locked_until = null where id = %s returning id",
+                (row["id"],),
+            )
+
+    def _record_unconfirmed(self, row: dict[str, Any], body: str, why: str) -> None:
+        self._sql(
+            "update slotoptim_private.message set status = 'sent', sent_at = %s, body = %s, last_error = %s,"
+            " attempt_id = null, locked_by = null, locked_until = null where id = %s and status = 'sending'"
+            " returning id",
+            (self.clock(), body, f"unconfirmed: {why}", row["id"]),
+        )

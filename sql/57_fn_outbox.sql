@@ -1,9 +1,11 @@
 -- The outbox protocol the sender follows: claim due messages (SKIP LOCKED, with a lease that a
 -- crashed sender's claims outlive), then record the provider's id, or the failure.
 
--- Claims up to p_limit due messages for worker p_worker until p_at + p_lease. Messages whose
--- customer has opted out, or lost consent for the channel, are cancelled instead: consent is
--- checked at send time, not only when the offer was made.
+-- Claims up to max_messages due messages for worker until at + lease. Messages whose customer
+-- has opted out, or lost consent for the channel, are cancelled instead: consent is checked at send
+-- time, not only when the offer was made. An offer's message whose offer is no longer open (expired,
+-- claimed, retracted) is dropped as 'expired' rather than sent late, unless a provider call for it is
+-- of unknown outcome (attempt_id set): the sender must first ask the provider whether it went out.
 create or replace function slotoptim.claim_messages(worker text, max_messages integer, at timestamptz default now(),
                                                     lease interval default interval '60 seconds')
 returns setof slotoptim_private.message
@@ -16,13 +18,24 @@ begin
      set status = 'cancelled', last_error = 'no consent for this channel', locked_by = null, locked_until = null
     from slotoptim_private.customer as c
    where c.id = m.customer_id
-     and m.status in ('queued', 'sending')
+     and m.attempt_id is null
+     and (m.status = 'queued' or (m.status = 'sending' and m.locked_until < claim_messages.at))
      and m.not_before <= claim_messages.at
      and m.kind not in ('opt_out', 'opt_in', 'help')
      and (c.opted_out_at is not null
           or (m.channel = 'sms' and not c.consent_sms)
           or (m.channel = 'whatsapp' and not c.consent_whatsapp)
           or (m.channel = 'email' and not c.consent_email));
+
+  update slotoptim_private.message as m
+     set status = 'expired', last_error = 'offer no longer open when due', locked_by = null, locked_until = null
+    from slotoptim_private.offer as o
+   where o.id = m.offer_id
+     and m.kind = 'offer'
+     and m.attempt_id is null
+     and (m.status = 'queued' or (m.status = 'sending' and m.locked_until < claim_messages.at))
+     and m.not_before <= claim_messages.at
+     and (o.status <> 'open' or o.expires_at <= claim_messages.at);
 
   return query
   update slotoptim_private.message as m
@@ -40,6 +53,111 @@ begin
 end;
 $$;
 
+comment on function slotoptim.claim_messages(text, integer, timestamptz, interval) is
+  'Claims due outbox messages for a sender (SKIP LOCKED, leased); cancels those without consent and '
+  'drops offers no longer open as expired.';
+
+-- Right before the provider call: this attempt's id (and the exact body) are committed first, so
+-- whoever finds the row after a crash knows a call may have gone out. Extends the lease so that
+-- no other sender takes the row while the call runs. False when the row is no longer this
+-- worker's (its lease ended and another sender took it): then do not call the provider.
+create or replace function slotoptim.message_attempt(message_id bigint, worker text, attempt_id uuid, body text,
+                                                     at timestamptz default now(),
+                                                     lease interval default interval '60 seconds')
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  with attempted as (
+    update slotoptim_private.message as m
+       set attempt_id = message_attempt.attempt_id, attempt_started_at = message_attempt.at,
+           body = coalesce(m.body, message_attempt.body),
+           locked_until = greatest(m.locked_until, message_attempt.at + message_attempt.lease)
+     where m.id = message_attempt.message_id and m.status = 'sending' and m.locked_by = message_attempt.worker
+    returning 1
+  )
+  select exists (select 1 from attempted);
+$$;
+
+comment on function slotoptim.message_attempt(bigint, text, uuid, text, timestamptz, interval) is
+  'Records a provider call about to start (its id and the body) before it is made; false if the row is '
+  'no longer the worker''s.';
+
+-- The provider call's outcome is unknown (a timeout after the request left, a 5xx): back to the
+-- queue at retry_at with attempt_id kept, so the next try asks the provider before sending again.
+-- counted => false when no new call was made (the provider could not even be asked): the try is not
+-- one of the message's attempts.
+create or replace function slotoptim.message_in_doubt(message_id bigint, error text, retry_at timestamptz,
+                                                      counted boolean default true)
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  with doubted as (
+    update slotoptim_private.message as m
+       set status = 'queued', not_before = message_in_doubt.retry_at, last_error = message_in_doubt.error,
+           attempts = case when message_in_doubt.counted then m.attempts else greatest(m.attempts - 1, 0) end,
+           locked_by = null, locked_until = null
+     where m.id = message_in_doubt.message_id and m.status = 'sending'
+    returning 1
+  )
+  select exists (select 1 from doubted);
+$$;
+
+comment on function slotoptim.message_in_doubt(bigint, text, timestamptz, boolean) is
+  'Requeues a message whose provider call had an unknown outcome; it is reconciled with the provider '
+  'before any resend.';
+
+-- Not sent, and not the message's fault: the provider asked us to slow down (429), or our own rate
+-- limit held it back. Back to the queue at retry_at without using up one of its attempts. settled
+-- => true when the provider refused this very call, so nothing of unknown outcome remains; false
+-- keeps an earlier attempt's doubt (the row was held back before it could be reconciled).
+create or replace function slotoptim.message_deferred(message_id bigint, error text, retry_at timestamptz,
+                                                      settled boolean default true)
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  with deferred as (
+    update slotoptim_private.message as m
+       set status = 'queued', not_before = message_deferred.retry_at, last_error = message_deferred.error,
+           attempts = greatest(m.attempts - 1, 0),
+           attempt_id = case when message_deferred.settled then null else m.attempt_id end,
+           attempt_started_at = case when message_deferred.settled then null else m.attempt_started_at end,
+           locked_by = null, locked_until = null
+     where m.id = message_deferred.message_id and m.status = 'sending'
+    returning 1
+  )
+  select exists (select 1 from deferred);
+$$;
+
+comment on function slotoptim.message_deferred(bigint, text, timestamptz, boolean) is
+  'Requeues a message that was not sent because of a rate limit, without counting an attempt.';
+
+-- A message that may not go out any more (its offer expired while it waited, or a reconciliation
+-- found it was never created and its offer has since expired).
+create or replace function slotoptim.message_expired(message_id bigint, reason text)
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  with expired as (
+    update slotoptim_private.message as m
+       set status = 'expired', last_error = message_expired.reason, attempt_id = null,
+           locked_by = null, locked_until = null
+     where m.id = message_expired.message_id and m.status = 'sending'
+    returning 1
+  )
+  select exists (select 1 from expired);
+$$;
+
+comment on function slotoptim.message_expired(bigint, text) is
+  'Drops a message that is no longer worth sending (its offer expired), recording why.';
+
 -- The message went out: record the provider's id (unique: the same id twice is refused).
 create or replace function slotoptim.message_sent(message_id bigint, provider_id text, body text,
                                                   at timestamptz default now())
@@ -50,7 +168,7 @@ set search_path = ''
 as $$
   update slotoptim_private.message as m
      set status = 'sent', provider_id = message_sent.provider_id, body = coalesce(message_sent.body, m.body),
-         sent_at = message_sent.at, locked_by = null, locked_until = null, last_error = null
+         sent_at = message_sent.at, locked_by = null, locked_until = null, last_error = null, attempt_id = null
    where m.id = message_sent.message_id and m.status = 'sending'
   returning true;
 $$;
@@ -98,13 +216,14 @@ begin
   if not message_failed.permanent and v_message.attempts < v_limit then
     update slotoptim_private.message as m
        set status = 'queued', not_before = message_failed.retry_at, last_error = message_failed.error,
-           locked_by = null, locked_until = null
+           locked_by = null, locked_until = null, attempt_id = null
      where m.id = v_message.id;
     return 'retry';
   end if;
 
   update slotoptim_private.message as m
-     set status = 'failed', last_error = message_failed.error, locked_by = null, locked_until = null
+     set status = 'failed', last_error = message_failed.error, locked_by = null, locked_until = null,
+         attempt_id = null
    where m.id = v_message.id;
   if message_failed.opt_out then
     perform slotoptim_private.opt_out(v_message.customer_id, message_failed.at);

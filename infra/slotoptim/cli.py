@@ -47,6 +47,16 @@ def _day(option: str, value: str) -> dt.date:
         raise UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from slotoptim.db import database_url
     from slotoptim.migrate import current_revision, migrate
@@ -146,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.db import database_url
     from slotoptim.listener.channels.registry import channels_from_env
     from slotoptim.listener.engine import Engine, run_until_signalled
+    from slotoptim.listener.ratelimit import shared_rate_limiter
     from slotoptim.listener.sender import Sender, SenderConfig
     from slotoptim.migrate import migrate
 
@@ -154,8 +165,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = SenderConfig(
         public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL", "http://localhost:8000"),
         status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
+        lease_seconds=args.lease_seconds,
     )
-    sender = Sender(url, channels_from_env(os.environ), config)
+    sender = Sender(url, channels_from_env(os.environ), config, limiter=shared_rate_limiter())
     engine = Engine(url, sender, poll_seconds=args.poll_seconds)
     if args.no_api:
         run_until_signalled(engine)
@@ -287,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     p.add_argument("--no-api", action="store_true", help="run the fill engine only")
+    p.add_argument(
+        "--lease-seconds",
+        type=_positive_int,
+        default=60,
+        help="how long a claimed message stays this process's; a crashed sender's come back after it",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("api", help="migrate, then serve the HTTP API (without the fill engine) until SIGTERM")

@@ -12,8 +12,9 @@ type of error it raises, what the caller should do next:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,57 @@ class PermanentSendError(SendError):
 
 class TransientSendError(SendError):
     """Worth retrying on the same channel with backoff. ``retry_after`` is the provider's own
-    hint in seconds (HTTP Retry-After), if it gave one."""
+    hint in seconds (HTTP Retry-After), if it gave one; ``throttled`` marks a rate limit."""
 
     def __init__(
-        self, message: str, code: str | None = None, *, retry_after: float | None = None, maybe_sent: bool = False
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+        throttled: bool = False,
     ) -> None:
         super().__init__(message, code)
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
+        # The provider said "not now" (429, or 503 with Retry-After): nothing was created, and the
+        # whole account should slow down, not only this message.
+        self.throttled = throttled
 
 
 class Channel(Protocol):
     name: str
 
     def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    """A message as the provider's own records list it (for reconciliation)."""
+
+    provider_id: str
+    to: str  # as the channel addressed it (Twilio: with 'whatsapp:' for WhatsApp)
+    body: str
+    sent_at: dt.datetime | None
+
+
+@runtime_checkable
+class ReconcilableChannel(Protocol):
+    """A channel whose provider can say what it created, so an ambiguous send can be checked
+    before it is repeated. ``account`` names the provider account (the rate limit's key)."""
+
+    name: str
+    account: str
+
+    def send(self, message: OutboundMessage) -> SendResult: ...
+
+    def address(self, message: OutboundMessage) -> str:
+        """The recipient as the provider records it."""
+        ...
+
+    def created_since(self, message: OutboundMessage, since: dt.datetime) -> list[ProviderMessage]:
+        """Messages to this recipient from our sender that the provider lists as sent at or after
+        ``since`` (at the provider's granularity: possibly more). Raises TransientSendError when
+        the provider cannot be asked right now."""
+        ...

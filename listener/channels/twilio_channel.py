@@ -19,8 +19,9 @@ read timeout, connection dropped mid-request           TransientSendError(maybe_
 =====================================================  ==============================================
 
 ``maybe_sent`` means Twilio may have queued the message although we got no SID back; the caller
-should look it up (``GET Messages.json?To=...``) before sending again, because Twilio does not
-document an idempotency key for message creation.
+looks it up with ``created_since`` (``GET Messages.json?To=...&From=...&DateSent>=...``, newest
+first, at most ``LOOKUP_LIMIT`` messages) before sending again, because Twilio does not document an
+idempotency key for message creation (see ``slotoptim.listener.reconcile``).
 
 Pointing at a local stand-in: pass ``base_url="http://127.0.0.1:PORT"``; the channel sets
 ``client.api.base_url`` (the SDK builds every Api URL as ``{base_url}/2010-04-01/...``) and clears
@@ -29,6 +30,7 @@ edge/region, which would otherwise rewrite the host.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from requests import RequestException
@@ -38,12 +40,14 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException  
 from twilio.rest import Client  # type: ignore[import-untyped]
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from slotoptim.listener.channels.base import OutboundMessage, SendResult, TransientSendError
+from slotoptim.listener.channels.base import OutboundMessage, ProviderMessage, SendResult, TransientSendError
 from slotoptim.listener.channels.twilio_errors import send_error_for
 from slotoptim.listener.channels.twilio_http import Exchange, SendingHttpClient, current_exchange, retry_after_seconds
 
 WHATSAPP_PREFIX = "whatsapp:"
 CHANNEL_NAMES = ("sms", "whatsapp")
+# Messages listed per reconciliation: one recipient's texts since the attempt's day.
+LOOKUP_LIMIT = 200
 
 
 def channel_address(channel: str, number: str) -> str:
@@ -75,6 +79,7 @@ class TwilioChannel:
         if not (account_sid and auth_token and from_number):
             raise ValueError("TwilioChannel needs an account SID, an auth token and a From number")
         self.name = name
+        self.account = f"twilio:{account_sid}"
         # A Messaging Service SID (MG...) may stand in for the From number; Twilio then picks the sender.
         if from_number.startswith("MG"):
             self._sender = ("messaging_service_sid", from_number)
@@ -87,6 +92,30 @@ class TwilioChannel:
             self._client.edge = None
             self._client.region = None
         self._messages = self._client.api.v2010.accounts(account_sid).messages
+
+    def address(self, message: OutboundMessage) -> str:
+        return channel_address(self.name, message.to)
+
+    def created_since(self, message: OutboundMessage, since: dt.datetime) -> list[ProviderMessage]:
+        """Twilio's Messages list filtered by To, From (unless a Messaging Service picks the
+        sender) and DateSent on or after ``since``'s UTC day (Twilio's granularity)."""
+        sender_param, sender = self._sender
+        filters: dict[str, object] = {"to": self.address(message)}
+        if sender_param == "from_":
+            filters["from_"] = sender
+        day = since.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        try:
+            listed = self._messages.list(date_sent_after=day, limit=LOOKUP_LIMIT, **filters)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise TransientSendError(f"Twilio Messages list failed: HTTP {exc.status}", maybe_sent=True) from exc
+        except (RequestException, json.JSONDecodeError) as exc:
+            raise TransientSendError(f"Twilio Messages list failed: {type(exc).__name__}", maybe_sent=True) from exc
+        return [
+            ProviderMessage(
+                provider_id=str(m.sid), to=str(m.to), body=str(m.body or ""), sent_at=m.date_sent or m.date_created
+            )
+            for m in listed
+        ]
 
     def send(self, message: OutboundMessage) -> SendResult:
         sender_param, sender = self._sender

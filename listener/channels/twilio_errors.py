@@ -78,4 +78,6 @@ def send_error_for(status: int | None, code: int | None, message: str, retry_aft
     # been raised after Twilio had queued the message (integrations research 3.6).
     not_processed = status == 429 or code in (20429, 63018) or (status == 503 and retry_after is not None)
     maybe_sent = status is not None and status >= 500 and not not_processed
-    return TransientSendError(message, text_code, retry_after=retry_after, maybe_sent=maybe_sent)
+    return TransientSendError(
+        message, text_code, retry_after=retry_after, maybe_sent=maybe_sent, throttled=not_processed
+    )

@@ -5,8 +5,10 @@ It speaks the wire format of ``https://api.twilio.com/2010-04-01``:
 - ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded To/From (or
   MessagingServiceSid)/Body/StatusCallback, HTTP Basic auth with the account SID and auth token;
   201 with the JSON of a Message resource (sid ``SM`` + 32 hex, status ``queued``/``accepted`` ...).
-- ``GET .../Messages/{Sid}.json`` and ``GET .../Messages.json?To=&From=&PageSize=`` (newest first),
-  so a sender can reconcile after an ambiguous failure.
+- ``GET .../Messages/{Sid}.json`` and ``GET .../Messages.json?To=&From=&DateSent=&PageSize=``
+  (newest first; ``DateSent``, ``DateSent>`` and ``DateSent<`` compare the UTC day of ``date_sent``
+  as Twilio documents: exactly, on or after, on or before), so a sender can reconcile after an
+  ambiguous failure. The stand-in "sends" at once: ``date_sent`` is the creation time.
 - errors as Twilio sends them: ``{"code": 21211, "message": ..., "more_info": ..., "status": 400}``
   with the matching HTTP status, Retry-After on 429/503, 401/20003 for bad credentials.
 
@@ -15,6 +17,13 @@ recipient every time (``reject_to``, e.g. 21610 for an unsubscribed number), hol
 released (``stall_next``, for client timeouts), accept a send and drop the connection before
 answering (``drop_next``), accept one and answer with an HTML page (``garble_next``), and POST
 signed status callbacks (``send_status_callback``, or ``auto_callbacks``).
+
+Scripted outages for fault tests: ``outage(500, seconds=30, created_share=0.5)`` answers every
+request (sends and lists) with a 500 for 30 s, half of the sends having created the message first
+(the ambiguous case a sender must reconcile); ``outage(429, seconds=30, retry_after=1)`` answers
+429 with Retry-After. Outages run one after another from the first call. ``latency`` delays every
+send (so a killed sender has calls in flight). ``duplicate_deliveries()`` counts texts that really
+went out twice (same To and Body), whatever the client sent as headers.
 
 It is a ThreadingHTTPServer with HTTP/1.1 keep-alive and TCP_NODELAY. On a busy 2-CPU machine it
 answers about 1,400 raw requests a second; through the twilio SDK in the same process a sender
@@ -31,10 +40,12 @@ import binascii
 import datetime as dt
 import json
 import queue
+import random
 import re
 import secrets
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -108,6 +119,16 @@ class Failure:
     code: int | None = None
     message: str | None = None
     retry_after: str | None = None
+    created: bool = False  # an error answer after the message was created (the ambiguous 5xx)
+
+
+@dataclass(frozen=True)
+class Outage:
+    status: int
+    starts: float  # time.monotonic()
+    ends: float
+    retry_after: str | None = None
+    created_share: float = 0.0  # of the sends refused with a 5xx, the share created first anyway
 
 
 @dataclass
@@ -132,7 +153,7 @@ class RecordedMessage:
             "api_version": API_VERSION,
             "body": self.body,
             "date_created": _rfc2822(self.created),
-            "date_sent": None,
+            "date_sent": _rfc2822(self.created),
             "date_updated": _rfc2822(self.created),
             "direction": "outbound-api",
             "error_code": None,
@@ -169,6 +190,9 @@ class _State:
     requests: int = 0
     auth_failures: int = 0
     callbacks: list[StatusCallbackResult] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
+    outage_answers: Counter[int] = field(default_factory=Counter)  # status -> requests refused by an outage
+    list_requests: int = 0
 
 
 class TwilioStandIn:
@@ -182,6 +206,8 @@ class TwilioStandIn:
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.auto_callbacks = tuple(auto_callbacks)
+        self.latency = 0.0  # seconds every send waits before it is handled
+        self._rng = random.Random(9)
         self._state = _State()
         self._release = threading.Event()
         self._callback_queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
@@ -252,6 +278,22 @@ class TwilioStandIn:
         counts = Counter(m.idempotency_token for m in self.messages if m.idempotency_token)
         return {token: n for token, n in counts.items() if n > 1}
 
+    def duplicate_deliveries(self) -> int:
+        """Texts beyond the first with the same recipient and body: each one a customer got twice."""
+        counts = Counter((m.to, m.body) for m in self.messages)
+        return sum(n - 1 for n in counts.values())
+
+    @property
+    def outage_answers(self) -> dict[int, int]:
+        """Requests answered by a scripted outage, by HTTP status."""
+        with self._state.lock:
+            return dict(self._state.outage_answers)
+
+    @property
+    def list_requests(self) -> int:
+        with self._state.lock:
+            return self._state.list_requests
+
     def clear(self) -> None:
         with self._state.lock:
             self._state.messages.clear()
@@ -270,12 +312,14 @@ class TwilioStandIn:
         times: int = 1,
         message: str | None = None,
         retry_after: float | str | None = None,
+        created: bool = False,
     ) -> None:
         """The next ``times`` sends get this error. ``code`` defaults to Twilio's generic code for
-        the status (20429 for 429, 20500 for 500 ...)."""
+        the status (20429 for 429, 20500 for 500 ...). ``created``: the message is created first,
+        as when Twilio queued it and then failed to answer."""
         code = code if code is not None else DEFAULT_CODE_FOR_STATUS.get(status)
         ra = None if retry_after is None else str(retry_after)
-        self._queue(Failure("error", status, code, message, ra), times)
+        self._queue(Failure("error", status, code, message, ra, created), times)
 
     def fail_next_with_code(self, code: int, *, times: int = 1) -> None:
         """The next sends fail with a Twilio code at its usual HTTP status (21211 -> 400 ...)."""
@@ -299,6 +343,32 @@ class TwilioStandIn:
         """The next sends are accepted and recorded, then answered 201 with an HTML body (a proxy
         or load balancer page), which no client can read a SID from."""
         self._queue(Failure("garble"), times)
+
+    def outage(
+        self,
+        status: int,
+        *,
+        seconds: float,
+        retry_after: float | None = None,
+        created_share: float = 0.0,
+        after: float = 0.0,
+    ) -> Outage:
+        """From ``after`` seconds from now, or the end of the last scripted outage if later, every
+        request is answered ``status`` for ``seconds``. ``created_share`` of the sends refused with
+        a 5xx are created first."""
+        with self._state.lock:
+            now = time.monotonic() + after
+            starts = max([now] + [o.ends for o in self._state.outages])
+            outage = Outage(
+                status, starts, starts + seconds, None if retry_after is None else str(retry_after), created_share
+            )
+            self._state.outages.append(outage)
+            return outage
+
+    def _current_outage(self) -> Outage | None:
+        now = time.monotonic()
+        with self._state.lock:
+            return next((o for o in self._state.outages if o.starts <= now < o.ends), None)
 
     def reject_to(self, number: str, code: int) -> None:
         """Every send to ``number`` (with or without 'whatsapp:') fails with ``code``, e.g. 21610."""
@@ -430,8 +500,24 @@ class TwilioStandIn:
     def _list(self, query: Mapping[str, list[str]]) -> list[RecordedMessage]:
         to = query.get("To", [None])[0]
         from_ = query.get("From", [None])[0]
-        found = [m for m in self.messages if (to is None or m.to == to) and (from_ is None or m.from_ == from_)]
-        return list(reversed(found))  # Twilio lists newest first
+        on, after, before = (_day(query.get(k, [None])[0]) for k in ("DateSent", "DateSent>", "DateSent<"))
+
+        def wanted(m: RecordedMessage) -> bool:
+            day = m.created.astimezone(dt.UTC).date()
+            return (
+                (to is None or m.to == to)
+                and (from_ is None or m.from_ == from_)
+                and (on is None or day == on)
+                and (after is None or day >= after)
+                and (before is None or day <= before)
+            )
+
+        return list(reversed([m for m in self.messages if wanted(m)]))  # Twilio lists newest first
+
+
+def _day(value: str | None) -> dt.date | None:
+    """A DateSent filter's day: 'YYYY-MM-DD' or the SDK's 'YYYY-MM-DDTHH:MM:SSZ' (Twilio compares days)."""
+    return None if not value else dt.date.fromisoformat(value[:10])
 
 
 class _Server(ThreadingHTTPServer):
@@ -503,6 +589,16 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return route
 
+    def _outage_answer(self, outage: Outage) -> None:
+        standin = self.server.standin
+        with standin._state.lock:
+            standin._state.outage_answers[outage.status] += 1
+            standin._state.requests += 1 if self.command == "POST" else 0  # a GET was counted already
+        code = DEFAULT_CODE_FOR_STATUS.get(outage.status)
+        text = ERRORS.get(code or 0, (outage.status, "Error"))[1]
+        headers = {"Retry-After": outage.retry_after} if outage.retry_after is not None else None
+        self._error(outage.status, code, text, headers)
+
     # -- verbs ---------------------------------------------------------------------------------
 
     def do_POST(self) -> None:
@@ -515,8 +611,19 @@ class _Handler(BaseHTTPRequestHandler):
         if item:
             self._error(405, 20004, "Method not allowed")
             return
+        if standin.latency:
+            time.sleep(standin.latency)
+        outage = standin._current_outage()
+        if outage is not None:
+            created = outage.status >= 500 and standin._rng.random() < outage.created_share
+            if created and standin._validate(form) is None:
+                standin._accept(account_sid, form, self.headers.get("I-Twilio-Idempotency-Token"))
+            self._outage_answer(outage)
+            return
         failure = standin._next_failure()
         if failure is not None and failure.kind == "error":
+            if failure.created and standin._validate(form) is None:
+                standin._accept(account_sid, form, self.headers.get("I-Twilio-Idempotency-Token"))
             status, code = failure.status, failure.code
             default = ERRORS.get(code, (status, "Error"))[1] if code else "Error"
             text = failure.message or default.format(code=code, path=self.path, to=form.get("To", [""])[0])
@@ -549,6 +656,11 @@ class _Handler(BaseHTTPRequestHandler):
         _, item, query = route
         with standin._state.lock:
             standin._state.requests += 1
+            standin._state.list_requests += 0 if item else 1
+        outage = standin._current_outage()
+        if outage is not None:
+            self._outage_answer(outage)
+            return
         if item:
             with standin._state.lock:
                 message = standin._state.by_sid.get(item)

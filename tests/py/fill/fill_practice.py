@@ -17,8 +17,18 @@ SLOT_START = dt.datetime(2026, 11, 24, 14, 0, tzinfo=TZ)
 MORNING = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
 
 
-def practice(customers: int, *, consent: dict[str, bool] | None = None, window: bool = True) -> dict[str, Any]:
+def practice(
+    customers: int,
+    *,
+    consent: dict[str, bool] | None = None,
+    window: bool = True,
+    slot_start: dt.datetime = SLOT_START,
+) -> dict[str, Any]:
+    """``slot_start``: when the appointment to cancel starts (14:00 local on a weekday); tests
+    that run the real clock pass one in the future."""
     consent = consent or {"sms": True, "whatsapp": False, "email": True}
+    SLOT_START = slot_start
+    MORNING = slot_start.replace(hour=9)
     return {
         "format": "slotoptim.practice/1",
         "organisation": {"key": "fillco", "name": "Fill Clinic", "timezone": "America/New_York"},
@@ -112,3 +122,11 @@ def cancel(conn: psycopg.Connection[Any], at: dt.datetime = MORNING) -> int:
 
 def offers(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute("select * from slotoptim_private.offer order by id").fetchall()]
+
+
+def next_weekday_slot(now: dt.datetime | None = None) -> dt.datetime:
+    """14:00 local on the first weekday at least a day after ``now``: for tests on the real clock."""
+    day = (now or dt.datetime.now(TZ)).astimezone(TZ).date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, 14, 0, tzinfo=TZ)

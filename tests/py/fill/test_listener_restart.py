@@ -16,7 +16,8 @@ from typing import Any
 
 import psycopg
 from channels.twilio_standin import TwilioStandIn
-from fill.fill_practice import load, settings
+from faults.outbox_faults import kill_run
+from fill.fill_practice import load, next_weekday_slot, settings
 
 
 def _start(url: str, standin: TwilioStandIn) -> subprocess.Popen[str]:
@@ -55,7 +56,7 @@ def _count(conn: psycopg.Connection[Any], query: str) -> int:
 def test_killing_the_listener_mid_cascade_loses_nothing(
     conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
 ) -> None:
-    load(conn, 20)
+    load(conn, 20, slot_start=next_weekday_slot())  # the service runs on the real clock
     settings(conn, score_threshold=0, send_window_start="00:00", send_window_end="24:00")
     conn.execute(
         "insert into slotoptim_private.cascade_wave (org_id, wave, max_candidates, min_score, response_window)"
@@ -108,3 +109,16 @@ def test_killing_the_listener_mid_cascade_loses_nothing(
     assert _count(conn, "select count(*) from slotoptim_private.message where kind = 'offer'") == offers
     assert len(twilio_standin.messages) == offers, "one text per offer"
     assert not twilio_standin.duplicate_tokens()
+
+
+def test_kill_9_mid_send_three_times_sends_nothing_twice_and_loses_nothing(
+    fresh_db: str, twilio_standin: TwilioStandIn, redis_socket: str
+) -> None:
+    # Each send takes 0.2 s at the stand-in, so every kill leaves calls in flight: some created at
+    # Twilio but never recorded, some never created. The next process reconciles them after the
+    # lease (2 s here) instead of resending blindly, which sent 20 of 160 twice.
+    figures = kill_run(fresh_db, twilio_standin, redis_socket, messages=160, kills=3, latency=0.2, lease_seconds=2)
+    assert sum(figures["in_flight_at_each_kill"]) > 0, f"the kills must catch sends in flight: {figures}"
+    assert figures["unfinished"] == 0 and figures["clean_exit"], figures
+    assert figures["lost"] == 0 and figures["duplicated"] == 0, figures
+    assert figures["recorded_not_created"] == 0, figures

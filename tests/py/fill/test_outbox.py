@@ -14,6 +14,7 @@ from fill.fill_practice import MORNING, cancel, load
 
 from slotoptim.claims import claim_with_token
 from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.ratelimit import LocalRateLimiter
 from slotoptim.listener.sender import Sender, SenderConfig
 
 PUBLIC = "https://book.example.com"
@@ -28,7 +29,16 @@ def _sender(url: str, standin: TwilioStandIn, clock: list[dt.datetime]) -> Sende
             "TWILIO_BASE_URL": standin.base_url,
         }
     )
-    return Sender(url, channels, SenderConfig(public_url=PUBLIC, threads=4), clock=lambda: clock[0], worker="test")
+    # The rate limiter reads the same driven clock: a Retry-After of 30 s ends when the test says so.
+    limiter = LocalRateLimiter(clock=lambda: clock[0].timestamp())
+    return Sender(
+        url,
+        channels,
+        SenderConfig(public_url=PUBLIC, threads=4),
+        clock=lambda: clock[0],
+        worker="test",
+        limiter=limiter,
+    )
 
 
 def _messages(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
@@ -70,7 +80,7 @@ def test_transient_errors_retry_later(
     try:
         sender.drain()
         row = _messages(conn)[0]
-        assert row["status"] == "queued" and row["attempts"] == 1
+        assert row["status"] == "queued" and row["attempts"] == 0, "a 429 does not use up an attempt"
         assert row["not_before"] >= MORNING + dt.timedelta(seconds=30), "Retry-After is a floor"
         assert sender.drain() == 0, "not before its time"
         clock[0] = row["not_before"]
