@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,7 @@ class Database:
         self.clock = clock
         self._app_role = False
         self._role_checked_at = -_ROLE_RECHECK_SECONDS
+        self._role_lock = threading.Lock()
         self._warned = False
 
     def open(self) -> None:
@@ -134,12 +136,15 @@ class Database:
     def _use_app_role(self, conn: Conn) -> bool:
         if self._app_role:
             return True
-        now = time.monotonic()
-        if now - self._role_checked_at >= _ROLE_RECHECK_SECONDS:
-            self._role_checked_at = now
-            row = conn.execute("select exists (select 1 from pg_roles where rolname = %s) as found", (APP_ROLE,))
-            found: Any = row.fetchone()
-            self._app_role = bool(found and found["found"])
+        # One check at a time: without the lock, a request arriving while the first one was still
+        # checking skipped the check and saw "no role" (AppRoleMissing, a 500 right after start).
+        with self._role_lock:
+            now = time.monotonic()
+            if not self._app_role and now - self._role_checked_at >= _ROLE_RECHECK_SECONDS:
+                row = conn.execute("select exists (select 1 from pg_roles where rolname = %s) as found", (APP_ROLE,))
+                found: Any = row.fetchone()
+                self._app_role = bool(found and found["found"])
+                self._role_checked_at = now
         if self._app_role:
             return True
         if self.require_app_role:
