@@ -26,20 +26,70 @@ as $$
    order by f.provider_id, lower(g.during);
 $$;
 
-create or replace function slotoptim.gaps(provider_key text, during tstzrange)
+-- A customer key of the organisation (null for none), or an error naming it.
+create or replace function slotoptim_private.resolve_customer(p_org_id bigint, p_key text)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_id bigint;
+begin
+  if p_key is null then
+    return null;
+  end if;
+  select c.id into v_id from slotoptim_private.customer as c where c.org_id = p_org_id and c.key = p_key;
+  if v_id is null then
+    raise exception using errcode = 'no_data_found', message = format('unknown customer %s', pg_catalog.quote_literal(p_key));
+  end if;
+  return v_id;
+end;
+$$;
+
+-- With a customer, a service fits when its minutes plus that customer's buffer fit (a rule on new
+-- customers may add minutes): the same buffer the booking will get, so a gap said to fit a
+-- service takes a booking of it. Without one, the buffer of an unknown customer.
+drop function if exists slotoptim.gaps(text, tstzrange);
+create or replace function slotoptim.gaps(provider_key text, during tstzrange, customer_key text default null)
 returns table (provider_key text, during tstzrange, kind text, fits text[])
 language sql
 stable
 set search_path = ''
 as $$
-  select p.key, g.during, g.kind, g.fits
-    from slotoptim_private.gaps_of(array[slotoptim_private.resolve_provider(gaps.provider_key)], gaps.during) as g
-    join slotoptim_private.provider as p on p.id = g.provider_id
+  with target as (
+    select p.id, p.org_id, p.key
+      from slotoptim_private.provider as p
+     where p.id = slotoptim_private.resolve_provider(gaps.provider_key)
+  ),
+  customer as (
+    select slotoptim_private.resolve_customer(t.org_id, gaps.customer_key) as id
+      from target as t
+     where gaps.customer_key is not null
+  )
+  select t.key,
+         g.during,
+         case when c.id is null then g.kind when cardinality(fit.keys) > 0 then 'bookable' else 'fragment' end,
+         case when c.id is null then g.fits else fit.keys end
+    from target as t
+    cross join slotoptim_private.gaps_of(array[t.id], gaps.during) as g
+    left join customer as c on true
+    left join lateral (
+      select coalesce(array_agg(s.key order by s.key), '{}') as keys
+        from slotoptim_private.provider_service as ps
+        join slotoptim_private.service as s on s.id = ps.service_id
+       where c.id is not null
+         and ps.provider_id = t.id
+         and s.active
+         and (s.minutes + slotoptim_private.buffer_after(s.id, t.id, c.id, lower(g.during))) * 60
+             <= extract(epoch from upper(g.during) - lower(g.during))
+    ) as fit on true
    order by lower(g.during);
 $$;
 
-comment on function slotoptim.gaps(text, tstzrange) is
-  'Maximal free intervals of one provider in a window (hours minus closures minus appointments with buffers), with the services that fit.';
+comment on function slotoptim.gaps(text, tstzrange, text) is
+  'Maximal free intervals of one provider in a window (hours minus closures minus appointments with buffers), with '
+  'the services that fit; with a customer key, a service fits when it does with that customer''s buffer.';
 
 -- Every active provider of the current organisation (or of all organisations when none is set).
 create or replace function slotoptim.gaps(during tstzrange)

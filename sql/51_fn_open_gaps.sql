@@ -80,7 +80,8 @@ begin
                        join slotoptim_private.gap as g2 on g2.id = c2.gap_id and g2.merged_into = v_new_id
                       where c2.status in ('running', 'awaiting_approval'));
     update slotoptim_private.offer_campaign as c
-       set status = 'cancelled', closed_at = p_at, next_action_at = null
+       set status = 'cancelled', closed_at = p_at, next_action_at = null,
+           status_reason = format('cancelled: its gap merged into gap %s, offered by an older campaign', v_new_id)
       from slotoptim_private.gap as old
      where old.id = c.gap_id and old.merged_into = v_new_id
        and c.status in ('running', 'awaiting_approval')
@@ -93,7 +94,8 @@ begin
       join slotoptim_private.gap as old on old.id = c.gap_id and old.merged_into = v_new_id
      where o.campaign_id = c.id and c.status in ('running', 'awaiting_approval');
     update slotoptim_private.offer_campaign as c
-       set gap_id = v_new_id, next_action_at = p_at
+       set gap_id = v_new_id, next_action_at = p_at,
+           status_reason = format('moved: its gap merged into gap %s', v_new_id)
       from slotoptim_private.gap as old
      where old.id = c.gap_id and old.merged_into = v_new_id
        and c.status in ('running', 'awaiting_approval');
@@ -137,7 +139,8 @@ begin
     -- Whoever was offered this gap hears it is gone; its campaign ends.
     perform slotoptim_private.retract_offers(v_gap.id, 'filled', p_at);
     update slotoptim_private.offer_campaign
-       set status = 'filled', closed_at = p_at, next_action_at = null
+       set status = 'filled', closed_at = p_at, next_action_at = null,
+           status_reason = format('filled: appointment %s took the gap', p_appointment_id)
      where gap_id = v_gap.id and status in ('running', 'awaiting_approval');
     -- The pieces belong to the freed interval this gap came from: they are not new gaps (unless
     -- one swallowed a live gap of another freed interval, which then lives on in it).

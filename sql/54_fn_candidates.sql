@@ -408,3 +408,176 @@ $$;
 
 comment on function slotoptim.candidates(bigint, timestamptz) is
   'Ranked waitlist candidates for a gap at a given time: hard filters, then the weighted score with each dimension''s points.';
+
+-- Why each active waitlist entry of the gap's organisation is, or is not, a candidate: the first
+-- hard filter that excluded it, in this order: service (nothing it asked for fits the gap, or not
+-- with this customer's buffer), provider (excluded), day, dates, window, lead time, consent,
+-- opt-out, booked then, daily cap, weekly cap, fatigue, already offered; then "same customer" (a
+-- better entry of the same customer is the candidate). Null: a candidate (slotoptim.candidates).
+-- An explanation, not the engine's path: it evaluates every entry, where rank_candidates narrows.
+create or replace function slotoptim.candidate_exclusions(gap_id bigint, at timestamptz default now())
+returns table (
+  customer_key text,
+  entry_key text,
+  service_key text,
+  slot tstzrange,
+  excluded_by text,
+  detail text
+)
+language sql
+stable
+set search_path = ''
+as $$
+  with gap as materialized (
+    select g.id, g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends,
+           o.timezone as org_tz, p.timezone as provider_tz, st.slot_grid_minutes as grid,
+           st.max_offers_per_day, st.max_offers_per_week, st.fatigue_ignored_limit,
+           slotoptim_private.grid_ceil(greatest(lower(g.during), candidate_exclusions.at), st.slot_grid_minutes,
+                                       p.timezone) as first_usable
+      from slotoptim_private.gap as g
+      join slotoptim_private.organisation as o on o.id = g.org_id
+      join slotoptim_private.provider as p on p.id = g.provider_id
+      join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
+     where g.id = candidate_exclusions.gap_id
+       and (slotoptim_private.current_org() is null or g.org_id = slotoptim_private.current_org())
+  ),
+  fitting as materialized (
+    select s.id, s.key, s.category, s.minutes, s.price, n.need_minutes
+      from gap
+      cross join lateral slotoptim_private.service_needs(array[gap.provider_id]) as n
+      join slotoptim_private.service as s on s.org_id = gap.org_id and s.key = n.service_key
+     where n.need_minutes * 60 <= extract(epoch from gap.ends - greatest(gap.starts, candidate_exclusions.at))
+  ),
+  shortest as materialized (
+    select min(f.need_minutes)::integer as need_minutes from fitting as f
+  ),
+  ranked as materialized (
+    select r.waitlist_entry_id, r.customer_id, r.slot
+      from gap
+      cross join lateral slotoptim_private.rank_candidates(gap.id, candidate_exclusions.at) as r
+  ),
+  entry as (
+    select w.*, c.key as customer_key, c.opted_out_at, c.phone, c.email,
+           c.consent_sms, c.consent_whatsapp, c.consent_email, coalesce(c.timezone, gap.org_tz) as tz,
+           ch.id as chosen_id, ch.key as chosen_key, ch.minutes as chosen_minutes,
+           ch.minutes + slotoptim_private.buffer_after(ch.id, gap.provider_id, w.customer_id,
+                                                       greatest(gap.starts, candidate_exclusions.at)) as need,
+           span.first_day, span.last_day
+      from gap
+      join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
+      join slotoptim_private.customer as c on c.id = w.customer_id
+      cross join lateral (
+        select (greatest(gap.starts, candidate_exclusions.at) at time zone coalesce(c.timezone, gap.org_tz))::date
+                 as first_day,
+               (gap.ends at time zone coalesce(c.timezone, gap.org_tz))::date as last_day
+      ) as span
+      left join lateral (
+        select f.id, f.key, f.minutes
+          from fitting as f
+         where f.id = any (w.service_ids)
+            or f.category in (select s.category from slotoptim_private.service as s where s.id = any (w.service_ids))
+         order by (f.id = any (w.service_ids)) desc, f.price desc, f.id
+         limit 1
+      ) as ch on true
+  ),
+  placed as (
+    select e.*,
+           (select p.slot_start from slotoptim_private.place_slot(
+              gap.starts, gap.ends, candidate_exclusions.at, gap.first_usable, shortest.need_minutes, 0,
+              null, null, e.chosen_minutes, e.need, e.tz, gap.provider_tz, gap.grid) as p) as anywhere,
+           (select p.slot_start from slotoptim_private.place_slot(
+              gap.starts, gap.ends, candidate_exclusions.at, gap.first_usable, shortest.need_minutes, 0,
+              e.window_start, e.window_end, e.chosen_minutes, e.need, e.tz, gap.provider_tz, gap.grid) as p)
+             as in_window,
+           (select p.slot_start from slotoptim_private.place_slot(
+              gap.starts, gap.ends, candidate_exclusions.at, gap.first_usable, shortest.need_minutes,
+              e.lead_time_minutes, e.window_start, e.window_end, e.chosen_minutes, e.need, e.tz, gap.provider_tz,
+              gap.grid) as p) as placed_at
+      from entry as e
+      cross join gap
+      cross join shortest
+  ),
+  judged as (
+    select pl.*,
+           (select count(*) from slotoptim_private.offer as o
+             where o.customer_id = pl.customer_id and o.created_at > candidate_exclusions.at - interval '1 day') as today,
+           (select count(*) from slotoptim_private.offer as o
+             where o.customer_id = pl.customer_id and o.created_at > candidate_exclusions.at - interval '7 days') as week,
+           (pl.placed_at at time zone pl.tz) as local_start
+      from placed as pl
+  )
+  select j.customer_key, j.key, j.chosen_key,
+         coalesce(r.slot, case when j.placed_at is not null
+                               then tstzrange(j.placed_at, j.placed_at + make_interval(mins => j.chosen_minutes), '[)')
+                          end),
+         v.reason, v.detail
+    from judged as j
+    cross join gap
+    left join ranked as r on r.waitlist_entry_id = j.id
+    left join ranked as other on other.customer_id = j.customer_id and other.waitlist_entry_id <> j.id
+    cross join lateral (
+      select case
+               when j.chosen_id is null then 'service'
+               when j.anywhere is null then 'service'
+               when gap.provider_id = any (j.excluded_provider_ids) then 'provider'
+               when j.preferred_days is not null
+                and not exists (select 1 from generate_series(0, j.last_day - j.first_day) as d(n)
+                                 where extract(isodow from j.first_day + d.n)::smallint = any (j.preferred_days))
+                 then 'day'
+               when (j.earliest_date is not null and j.last_day < j.earliest_date)
+                 or (j.latest_date is not null and j.first_day > j.latest_date) then 'dates'
+               when j.in_window is null then 'window'
+               when j.placed_at is null then 'lead time'
+               when j.preferred_days is not null
+                and not (extract(isodow from j.local_start)::smallint = any (j.preferred_days)) then 'day'
+               when (j.earliest_date is not null and j.local_start::date < j.earliest_date)
+                 or (j.latest_date is not null and j.local_start::date > j.latest_date) then 'dates'
+               when not ((j.consent_sms and j.phone is not null) or (j.consent_whatsapp and j.phone is not null)
+                         or (j.consent_email and j.email is not null)) then 'consent'
+               when j.opted_out_at is not null then 'opt-out'
+               when exists (select 1 from slotoptim_private.appointment as a
+                             where a.customer_id = j.customer_id
+                               and a.status in ('booked', 'confirmed', 'arrived', 'completed')
+                               and a.period && tstzrange(j.placed_at,
+                                                         j.placed_at + make_interval(mins => j.chosen_minutes), '[)'))
+                 then 'booked then'
+               when j.today >= gap.max_offers_per_day then 'daily cap'
+               when j.week >= gap.max_offers_per_week then 'weekly cap'
+               when j.consecutive_ignored >= gap.fatigue_ignored_limit then 'fatigue'
+               when exists (select 1 from slotoptim_private.offer as o
+                             where o.gap_id = gap.id and o.customer_id = j.customer_id) then 'already offered'
+               when r.waitlist_entry_id is null and other.waitlist_entry_id is not null then 'same customer'
+               when r.waitlist_entry_id is null then 'unexplained'
+             end as reason
+    ) as why
+    cross join lateral (
+      select why.reason,
+             case why.reason
+               when 'service' then
+                 case when j.chosen_id is null then 'nothing it asked for (or of the same category) fits the gap'
+                      else format('%s does not fit with this customer''s buffer (%s min with it)', j.chosen_key, j.need)
+                 end
+               when 'provider' then 'the entry excludes this provider'
+               when 'day' then 'not on a preferred day'
+               when 'dates' then format('outside %s to %s', coalesce(j.earliest_date::text, 'any date'),
+                                        coalesce(j.latest_date::text, 'any date'))
+               when 'window' then format('nothing fits within %s-%s (or an hour of it)', j.window_start, j.window_end)
+               when 'lead time' then format('needs %s min notice', j.lead_time_minutes)
+               when 'consent' then 'no channel with consent and an address'
+               when 'opt-out' then 'opted out'
+               when 'booked then' then 'has an appointment at that time'
+               when 'daily cap' then format('%s offers in the last day (cap %s)', j.today, gap.max_offers_per_day)
+               when 'weekly cap' then format('%s offers in the last 7 days (cap %s)', j.week, gap.max_offers_per_week)
+               when 'fatigue' then format('ignored %s offers in a row', j.consecutive_ignored)
+               when 'already offered' then 'was offered this gap already'
+               when 'same customer' then 'another entry of this customer is the candidate'
+               when 'unexplained' then 'no filter explains it: a bug to report'
+             end
+    ) as v(reason, detail)
+   order by v.reason nulls first, j.customer_key, j.key;
+$$;
+
+comment on function slotoptim.candidate_exclusions(bigint, timestamptz) is
+  'Every active waitlist entry of the gap''s organisation with the first hard filter that keeps it from the gap '
+  '(service, provider, day, dates, window, lead time, consent, opt-out, booked then, daily cap, weekly cap, fatigue, '
+  'already offered, same customer), or null for a candidate; with the slot it would get.';

@@ -187,6 +187,7 @@ declare
   v_made integer;
   v_wave record;
   v_smallest integer;
+  v_ranked integer;
 begin
   -- Lock order: gap, then campaign (as claims do).
   select * into v_gap from slotoptim_private.gap
@@ -209,6 +210,16 @@ begin
     perform slotoptim_private.retract_offers(v_gap.id, 'retracted', p_at);
     update slotoptim_private.offer_campaign
        set status = case when v_gap.status = 'filled' then 'filled' else 'expired' end,
+           status_reason = case
+             when v_gap.status = 'filled' then 'filled: the gap was booked'
+             when v_gap.status not in ('open', 'offering') then format('ended: the gap is %s', v_gap.status)
+             when v_smallest is null then 'expired: the provider offers no active service'
+             when upper(v_gap.during) <= p_at then 'expired: the gap is over'
+             else format('expired: what is left of the gap (%s min) fits no service (the shortest needs %s min)',
+                         greatest(0, floor(extract(epoch from upper(v_gap.during) - greatest(lower(v_gap.during), p_at))
+                                           / 60))::integer,
+                         v_smallest)
+           end,
            closed_at = p_at, next_action_at = null
      where id = v_campaign.id;
     return;
@@ -229,7 +240,9 @@ begin
     -- Staff did not answer in time: the claim lapses and offering resumes.
     update slotoptim_private.offer set status = 'expired'
      where campaign_id = v_campaign.id and status = 'awaiting_approval';
-    update slotoptim_private.offer_campaign set status = 'running' where id = v_campaign.id;
+    update slotoptim_private.offer_campaign
+       set status = 'running', status_reason = 'running: staff did not approve the claim in time'
+     where id = v_campaign.id;
   end if;
 
   select count(*) into v_live from slotoptim_private.offer
@@ -261,9 +274,16 @@ begin
     end case;
 
     if v_made = 0 then
-      -- Nobody left to ask: release the gap to the booking portal.
+      -- Nobody left to ask: release the gap to the booking portal, saying why.
+      select count(*) into v_ranked from slotoptim_private.rank_candidates(v_gap.id, p_at);
       update slotoptim_private.offer_campaign
-         set status = 'released', closed_at = p_at, next_action_at = null
+         set status = 'released', closed_at = p_at, next_action_at = null,
+             status_reason = case
+               when v_ranked = 0
+                 then 'released: no waitlist entry passes the hard filters (slotoptim.candidate_exclusions says why)'
+               else format('released: %s candidates left, none above the wave''s minimum score or able to answer '
+                           'before the slot starts', v_ranked)
+             end
        where id = v_campaign.id;
       update slotoptim_private.gap set status = 'open' where id = v_gap.id and status = 'offering';
       return;
@@ -273,6 +293,11 @@ begin
          set wave = wave + 1, wave_started_at = p_at
        where id = v_campaign.id;
     end if;
+    update slotoptim_private.offer_campaign as c
+       set status_reason = format('wave %s: %s offers made%s', c.wave, v_made,
+                                  case when v_campaign.wave > 0
+                                       then format(', wave %s ended without a claim', v_campaign.wave) else '' end)
+     where c.id = v_campaign.id;
   end if;
 
   update slotoptim_private.offer_campaign
@@ -320,11 +345,14 @@ begin
      from slotoptim_private.offer_campaign as c
     where c.gap_id = v_gap.id and c.status in ('running', 'awaiting_approval');
   update slotoptim_private.offer_campaign as c
-     set status = 'cancelled', closed_at = start_offers.at, next_action_at = null
+     set status = 'cancelled', closed_at = start_offers.at, next_action_at = null,
+         status_reason = format('cancelled: restarted as %s', v_strategy)
    where c.gap_id = v_gap.id and c.status in ('running', 'awaiting_approval');
 
-  insert into slotoptim_private.offer_campaign (org_id, gap_id, strategy, started_at, next_action_at)
-  values (v_gap.org_id, v_gap.id, v_strategy, start_offers.at, start_offers.at)
+  insert into slotoptim_private.offer_campaign (org_id, gap_id, strategy, started_at, next_action_at, status_reason)
+  values (v_gap.org_id, v_gap.id, v_strategy, start_offers.at, start_offers.at,
+          format('started: %s%s', v_strategy,
+                 case when start_offers.strategy is null then ' (the organisation''s strategy)' else '' end))
   returning id into v_campaign_id;
   update slotoptim_private.gap set status = 'offering' where id = v_gap.id;
   perform slotoptim_private.advance_campaign(v_campaign_id, start_offers.at);

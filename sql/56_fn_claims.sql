@@ -47,7 +47,8 @@ begin
      set status = 'fulfilled', offers_accepted = offers_accepted + 1, consecutive_ignored = 0
    where id = v_offer.waitlist_entry_id;
   update slotoptim_private.offer_campaign
-     set status = 'filled', closed_at = p_at, next_action_at = null
+     set status = 'filled', closed_at = p_at, next_action_at = null,
+         status_reason = format('filled: offer %s was claimed', p_offer_id)
    where id = v_offer.campaign_id and status in ('running', 'awaiting_approval');
   insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, not_before, created_at)
   select v_offer.org_id, v_offer.customer_id, v_offer.id, 'booked', v_offer.channel,
@@ -102,7 +103,9 @@ begin
     elsif v_campaign.strategy = 'staff_approval' then
       update slotoptim_private.offer as o set status = 'awaiting_approval', responded_at = claim_offer.at
        where o.id = v_offer.id;
-      update slotoptim_private.offer_campaign as c set status = 'awaiting_approval', next_action_at = claim_offer.at
+      update slotoptim_private.offer_campaign as c
+         set status = 'awaiting_approval', next_action_at = claim_offer.at,
+             status_reason = format('awaiting approval: offer %s was claimed', v_offer.id)
        where c.id = v_campaign.id;
       outcome := 'awaiting_approval';
     else
@@ -158,7 +161,9 @@ begin
     end;
   else
     update slotoptim_private.offer as o set status = 'declined' where o.id = v_offer.id;
-    update slotoptim_private.offer_campaign as c set status = 'running', next_action_at = decide_claim.at
+    update slotoptim_private.offer_campaign as c
+       set status = 'running', next_action_at = decide_claim.at,
+           status_reason = format('running: staff refused the claim of offer %s', v_offer.id)
      where c.id = v_offer.campaign_id and c.status = 'awaiting_approval';
     outcome := 'refused';
   end if;

@@ -1,5 +1,5 @@
--- The audit trail: every change to appointments, offers (claims included), consent, waitlist
--- entries and settings writes one slotoptim_private.audit_event row in the same transaction.
+-- The audit trail: every change to appointments, offers (claims included), offer campaigns (starts,
+-- waves, releases, expiries, with their status_reason), consent, waitlist entries and settings writes one slotoptim_private.audit_event row in the same transaction.
 --
 -- Who: the JSON in slotoptim.actor ({"kind": "api_key" | "user" | "system", "id": ..., "address": ...},
 -- set transaction-locally by the API; absent means {"kind": "system"}). What: the entity, its id,
@@ -267,6 +267,7 @@ begin
                               'cancelled_at']),
         ('offer', array['id', 'campaign_id', 'gap_id', 'waitlist_entry_id', 'customer_id', 'service_id', 'slot',
                         'channel', 'status', 'appointment_id']),
+        ('offer_campaign', array['id', 'gap_id', 'strategy', 'status', 'wave', 'status_reason']),
         ('customer', array['id', 'consent_sms', 'consent_whatsapp', 'consent_email', 'opted_out_at']),
         ('waitlist_entry', array['id', 'customer_id', 'status', 'service_ids', 'provider_ids',
                                  'excluded_provider_ids']),

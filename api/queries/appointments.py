@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,42 +117,81 @@ class _Booking:
 @contextmanager
 def _explained_overlap(conn: Conn, booking: _Booking) -> Iterator[None]:
     """Runs a write in a savepoint; when the exclusion constraint refuses it, names the appointment
-    it would overlap. (Row-level security hides the conflicting key from the database's message.)"""
+    it would overlap, or, when only this booking's own buffer runs into the next appointment, the
+    buffer's parts (rules by name) and the minutes that do not fit. (Row-level security hides the
+    conflicting key from the database's message.)"""
     try:
         with conn.transaction():
             yield
     except psycopg.errors.ExclusionViolation as exc:
         if exc.diag.constraint_name != "appointment_no_overlap":
             raise
-        row = conn.execute(
-            "select a.id, lower(a.period) as start, upper(a.period) as end, a.buffer_after_minutes, p.timezone"
-            "  from slotoptim_private.appointment as a"
-            "  join slotoptim_private.provider as p on p.id = a.provider_id"
-            " where a.org_id = slotoptim_private.current_org() and a.provider_id = %(provider)s"
-            "   and a.status in ('booked', 'confirmed', 'arrived', 'completed')"
-            "   and a.id is distinct from %(moving)s::bigint"
-            "   and a.blocked && tstzrange(%(start)s, %(end)s::timestamptz + make_interval(mins => coalesce("
-            "       slotoptim_private.buffer_after(%(service)s, %(provider)s, %(customer)s, %(start)s), 0)), '[)')"
-            " order by lower(a.period) limit 1",
-            {
-                "provider": booking.provider_id,
-                "service": booking.service_id,
-                "customer": booking.customer_id,
-                "start": booking.start,
-                "end": booking.end,
-                "moving": booking.moving,
-            },
-        ).fetchone()
-        if row is None:
-            raise Conflict(
-                detail="overlaps another active appointment of the same provider (buffers included)"
-            ) from exc
-        zone = ZoneInfo(str(row["timezone"]))
-        other_start, other_end = row["start"].astimezone(zone), row["end"].astimezone(zone)
-        raise Conflict(
+        raise _overlap_conflict(conn, booking) from exc
+
+
+def _overlap_conflict(conn: Conn, booking: _Booking) -> Conflict:
+    params = {
+        "provider": booking.provider_id,
+        "service": booking.service_id,
+        "customer": booking.customer_id,
+        "start": booking.start,
+        "end": booking.end,
+        "moving": booking.moving,
+    }
+    row = conn.execute(
+        "select a.id, lower(a.period) as start, upper(a.period) as end, a.buffer_after_minutes, p.timezone,"
+        "       tstzrange(%(start)s, %(end)s, '[)') && a.blocked as booking_overlaps,"
+        "       coalesce(slotoptim_private.buffer_after(%(service)s, %(provider)s, %(customer)s, %(start)s), 0)"
+        "         as own_buffer"
+        "  from slotoptim_private.appointment as a"
+        "  join slotoptim_private.provider as p on p.id = a.provider_id"
+        " where a.org_id = slotoptim_private.current_org() and a.provider_id = %(provider)s"
+        "   and a.status in ('booked', 'confirmed', 'arrived', 'completed')"
+        "   and a.id is distinct from %(moving)s::bigint"
+        "   and a.blocked && tstzrange(%(start)s, %(end)s::timestamptz + make_interval(mins => coalesce("
+        "       slotoptim_private.buffer_after(%(service)s, %(provider)s, %(customer)s, %(start)s), 0)), '[)')"
+        " order by lower(a.period) limit 1",
+        params,
+    ).fetchone()
+    if row is None:
+        return Conflict(detail="overlaps another active appointment of the same provider (buffers included)")
+    zone = ZoneInfo(str(row["timezone"]))
+    other_start, other_end = row["start"].astimezone(zone), row["end"].astimezone(zone)
+    if row["booking_overlaps"]:
+        return Conflict(
             detail=f"overlaps appointment {row['id']} ({other_start:%Y-%m-%d %H:%M}-{other_end:%H:%M} "
             f"{other_start:%Z} plus {row['buffer_after_minutes']} min buffer); buffers included"
-        ) from exc
+        )
+    # The booking itself is free; the buffer it needs after it runs into the next appointment.
+    parts = conn.execute(
+        "select e.part, e.name, e.minutes"
+        " from slotoptim_private.buffer_explained(%(service)s, %(provider)s, %(customer)s, %(start)s) as e"
+        " order by case e.part when 'base' then 1 when 'rule' then 2 else 3 end, e.name",
+        params,
+    ).fetchall()
+    buffer = int(row["own_buffer"])
+    needed_until = (booking.end + dt.timedelta(minutes=buffer)).astimezone(zone)
+    overflow = ceil((needed_until - other_start).total_seconds() / 60)
+    described = " + ".join(_buffer_part(p) for p in parts) or "no buffer"
+    return Conflict(
+        detail=f"the {buffer} min buffer after this booking ({described}) does not fit: it runs to "
+        f"{needed_until:%H:%M}, but appointment {row['id']} starts at {other_start:%H:%M %Z}; "
+        f"{overflow} min do not fit",
+        extra={
+            "appointment_id": row["id"],
+            "buffer_minutes": buffer,
+            "minutes_not_fitting": overflow,
+            "buffer_parts": [dict(p) for p in parts],
+        },
+    )
+
+
+def _buffer_part(part: DictRow) -> str:
+    if part["part"] == "rule":
+        return f"rule {part['name']!r} {part['minutes']:+d} min"
+    if part["part"] == "cap":
+        return f"{part['name']} {part['minutes']:+d} min"
+    return f"{part['name']} {part['minutes']} min"
 
 
 def listing(

@@ -1,6 +1,8 @@
 """The staff dashboard's numbers, read inside the caller's tenant transaction (row-level security).
 
-Open gaps and live offers now; today's fill rate and minutes to fill (slotoptim.fill_kpis);
+Open gaps and live offers now, and for open gaps without offers why: the campaign's last reason
+and each waitlist entry's first excluding filter (slotoptim.candidate_exclusions); today's fill
+rate and minutes to fill (slotoptim.fill_kpis);
 revenue recovered by day this month and its week and month totals (slotoptim.revenue_recovered);
 and a demand heatmap from the calendar: per ISO weekday and local hour, the booked share of the
 providers' working time and the number of cancellations, over the four weeks before today and the
@@ -68,6 +70,12 @@ select k.weekday, k.hour, coalesce(c.minutes, 0)::float8 as capacity, coalesce(b
 """
 
 
+# Gaps without offers whose waitlist is explained, and entries listed per gap: the explanation
+# evaluates every active entry, so the page bounds it.
+EXPLAINED_GAPS = 5
+EXCLUSIONS_SHOWN = 25
+
+
 @dataclass(frozen=True)
 class GapRow:
     provider: str
@@ -75,6 +83,24 @@ class GapRow:
     minutes: int
     status: str
     open_offers: int
+    why: str  # why it has no open offers ("" when it has some)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    customer: str
+    entry: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class GapExplanation:
+    gap: GapRow
+    campaign: str  # the last campaign's reason, or that none has started
+    reasons: str  # e.g. "lead time 4, window 2"
+    entries: list[Exclusion]
+    more: int  # entries not listed
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,7 @@ class Dashboard:
     today: str
     now: str
     gaps: list[GapRow]
+    explained: list[GapExplanation]
     offers: list[OfferRow]
     gaps_opened_today: int
     gaps_filled_today: int
@@ -168,6 +195,33 @@ def heatmap(conn: Conn, start: dt.date, end: dt.date, tz: ZoneInfo) -> tuple[lis
     return hours, grid
 
 
+def explain_gap(conn: Conn, gap_id: int, row: GapRow, now: dt.datetime) -> GapExplanation:
+    """Who on the waitlist is not offered this gap, and the first filter that says why."""
+    rows = conn.execute(
+        "select c.name as customer, coalesce(x.entry_key, '') as entry, x.excluded_by as reason, x.detail"
+        " from slotoptim.candidate_exclusions(%s, %s) as x"
+        " join slotoptim_private.customer as c on c.org_id = slotoptim_private.current_org() and c.key = x.customer_key"
+        " order by x.excluded_by nulls first, c.name, x.entry_key",
+        (gap_id, now),
+    ).fetchall()
+    counts: dict[str, int] = {}
+    for r in rows:
+        reason = str(r["reason"] or "candidate")
+        counts[reason] = counts.get(reason, 0) + 1
+    entries = [
+        Exclusion(str(r["customer"]), str(r["entry"]), str(r["reason"] or "candidate"), str(r["detail"] or ""))
+        for r in rows
+    ]
+    return GapExplanation(
+        gap=row,
+        campaign=row.why,
+        reasons=", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        or "no active waitlist entries",
+        entries=entries[:EXCLUSIONS_SHOWN],
+        more=max(0, len(entries) - EXCLUSIONS_SHOWN),
+    )
+
+
 def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
     org = conn.execute(
         "select name, timezone, currency from slotoptim_private.organisation where id = slotoptim_private.current_org()"
@@ -180,6 +234,18 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
     month_start = today.replace(day=1)
     month_end = month_start.replace(day=calendar.monthrange(today.year, today.month)[1])
 
+    gap_rows = conn.execute(
+        "select g.id, p.name as provider, lower(g.during) as starts, g.status,"
+        " (extract(epoch from upper(g.during) - lower(g.during)) / 60)::int as minutes,"
+        " (select count(*) from slotoptim_private.offer as o where o.gap_id = g.id and o.status = 'open')"
+        " as open_offers,"
+        " (select c.status_reason from slotoptim_private.offer_campaign as c where c.gap_id = g.id"
+        "   order by c.id desc limit 1) as campaign_reason"
+        " from slotoptim_private.gap as g join slotoptim_private.provider as p on p.id = g.provider_id"
+        " where g.org_id = slotoptim_private.current_org() and g.status in ('open', 'offering')"
+        " and g.kind = 'bookable' and upper(g.during) > %s order by lower(g.during) limit 50",
+        (now,),
+    ).fetchall()
     gaps = [
         GapRow(
             provider=str(r["provider"]),
@@ -187,18 +253,13 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
             minutes=int(r["minutes"]),
             status=str(r["status"]),
             open_offers=int(r["open_offers"]),
+            why="" if r["open_offers"] else str(r["campaign_reason"] or "not offered yet"),
         )
-        for r in conn.execute(
-            "select p.name as provider, lower(g.during) as starts, g.status,"
-            " (extract(epoch from upper(g.during) - lower(g.during)) / 60)::int as minutes,"
-            " (select count(*) from slotoptim_private.offer as o where o.gap_id = g.id and o.status = 'open')"
-            " as open_offers"
-            " from slotoptim_private.gap as g join slotoptim_private.provider as p on p.id = g.provider_id"
-            " where g.org_id = slotoptim_private.current_org() and g.status in ('open', 'offering')"
-            " and g.kind = 'bookable' and upper(g.during) > %s order by lower(g.during) limit 50",
-            (now,),
-        ).fetchall()
+        for r in gap_rows
     ]
+    explained = [
+        explain_gap(conn, int(r["id"]), row, now) for r, row in zip(gap_rows, gaps, strict=True) if not row.open_offers
+    ][:EXPLAINED_GAPS]
     offers = [
         OfferRow(
             slot=_when(r["starts"], tz),
@@ -252,6 +313,7 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
         today=f"{today:%A, %B} {today.day}",
         now=clock_time(local_now),
         gaps=gaps,
+        explained=explained,
         offers=offers,
         gaps_opened_today=opened,
         gaps_filled_today=filled,

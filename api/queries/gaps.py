@@ -33,8 +33,12 @@ select f.id, c.key as customer, f.customer_id, s.key as service, lower(f.slot) a
 """
 
 
-def analyse(conn: Conn, provider: str, start: dt.datetime, end: dt.datetime) -> GapAnalysis:
+def analyse(
+    conn: Conn, provider: str, start: dt.datetime, end: dt.datetime, customer: str | None = None
+) -> GapAnalysis:
     resolve(conn, "provider", provider, "provider")
+    if customer is not None:
+        resolve(conn, "customer", customer, "customer")
     tz = conn.execute(
         "select timezone from slotoptim_private.provider where org_id = slotoptim_private.current_org() and key = %s",
         (provider,),
@@ -43,8 +47,8 @@ def analyse(conn: Conn, provider: str, start: dt.datetime, end: dt.datetime) -> 
     rows = conn.execute(
         'select lower(g.during) as start, upper(g.during) as "end",'
         " (extract(epoch from upper(g.during) - lower(g.during)) / 60)::integer as minutes, g.kind, g.fits"
-        " from slotoptim.gaps(%s, tstzrange(%s, %s, '[)')) as g",
-        (provider, start, end),
+        " from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'), %s) as g",
+        (provider, start, end, customer),
     ).fetchall()
     return GapAnalysis(
         provider=provider,

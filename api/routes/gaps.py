@@ -38,10 +38,16 @@ class GapController(Controller):
         provider: ProviderQuery,
         start: Annotated[dt.datetime, QueryParameter(description="window start, ISO 8601 with a UTC offset")],
         end: Annotated[dt.datetime, QueryParameter(description="window end, ISO 8601 with a UTC offset")],
+        customer: Annotated[
+            str | None,
+            QueryParameter(description="a customer key: services fit with this customer's buffer", max_length=128),
+        ] = None,
     ) -> GapAnalysis:
         """The provider's maximal free intervals in [start, end) (working hours minus closures minus
         appointments with their buffers), each `bookable` or `fragment`, with the services that fit.
-        Backed by `slotoptim.gaps`. At most 31 days."""
+        With `customer`, a service fits when it does with that customer's buffer (a rule for new
+        customers may add minutes), so a booking of it there is accepted. Backed by
+        `slotoptim.gaps`. At most 31 days."""
         for name, value in (("start", start), ("end", end)):
             if value.tzinfo is None:
                 raise malformed(name, "needs a UTC offset, e.g. 2026-11-24T08:00:00-05:00", "query")
@@ -50,7 +56,7 @@ class GapController(Controller):
         if end - start > MAX_WINDOW:
             raise invalid("end", "the window may span at most 31 days", "query")
         with db.transaction(ctx) as conn:
-            return q.analyse(conn, provider, start, end)
+            return q.analyse(conn, provider, start, end, customer)
 
     @get("/", operation_id="listGaps", summary="List gaps", sync_to_thread=True, responses=errors())
     def list_gaps(

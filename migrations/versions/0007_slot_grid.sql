@@ -11,3 +11,10 @@ alter table slotoptim_private.organisation_settings
 -- intervals, not pieces (slotoptim.fill_kpis).
 alter table slotoptim_private.gap
   add column if not exists split_from bigint references slotoptim_private.gap (id);
+
+-- Why a campaign is where it is (started, a wave, released, expired, filled, cancelled): the
+-- audit trail records it with every change of status or wave, so a practice can read why a gap
+-- got no offers.
+alter table slotoptim_private.offer_campaign
+  add column if not exists status_reason text
+    constraint campaign_status_reason_length check (length(status_reason) <= 500);

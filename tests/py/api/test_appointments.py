@@ -165,3 +165,41 @@ def test_unknown_ids_and_bad_cursors(client: TestClient[Any], keys: Keys) -> Non
     assert twice.status_code == 400 and "limit: given more than once" in twice.text
     assert client.get("/v1/appointments", params={"limit": 500}, headers=h).status_code == 400
     assert client.get("/v1/appointments", params={"provider": "dr-zz"}, headers=h).status_code == 404
+
+
+def test_gap_analysis_and_booking_agree_on_a_customers_buffer(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    """A rule adds 15 minutes after a new customer's visit: the gap analysis for that customer says
+    a half-hour gap no longer fits, and the refused booking names the rule and the minutes."""
+    db.execute(
+        "insert into slotoptim_private.buffer_rule (org_id, name, when_new_customer, extra_minutes)"
+        " select id, 'new customers', true, 15 from slotoptim_private.organisation where key = 'acme'"
+    )
+    h = keys.headers("staff")
+    earlier = client.post(
+        "/v1/appointments", headers=h, json={"provider": "dr-a", "service": "short", "start": local(12, 30).isoformat()}
+    )
+    assert earlier.status_code == 201, earlier.text  # leaves 13:00-13:30 free before 'before'
+    window = {"provider": "dr-a", "start": local(12, 30).isoformat(), "end": local(14).isoformat()}
+    anyone = client.get("/v1/gaps/analyze", params=window, headers=h).json()["gaps"]
+    assert [(g["minutes"], g["kind"], g["fits"]) for g in anyone] == [(30, "bookable", ["short"])]
+    for_c1 = client.get("/v1/gaps/analyze", params={**window, "customer": "c1"}, headers=h).json()["gaps"]
+    assert [(g["minutes"], g["kind"], g["fits"]) for g in for_c1] == [(30, "fragment", [])]
+    unknown = client.get("/v1/gaps/analyze", params={**window, "customer": "nobody"}, headers=h)
+    assert unknown.status_code == 404 and "customer" in unknown.text
+
+    refused = client.post(
+        "/v1/appointments",
+        headers=h,
+        json={"provider": "dr-a", "service": "short", "customer": "c1", "start": local(13).isoformat()},
+    )
+    assert refused.status_code == 409
+    body = refused.json()
+    assert "rule 'new customers' +15 min" in body["detail"] and "15 min do not fit" in body["detail"], body
+    assert "plus 0 min buffer" not in body["detail"], "not blamed on the next appointment's buffer"
+    assert body["extra"]["minutes_not_fitting"] == 15 and body["extra"]["buffer_minutes"] == 15
+    accepted = client.post(
+        "/v1/appointments", headers=h, json={"provider": "dr-a", "service": "short", "start": local(13).isoformat()}
+    )
+    assert accepted.status_code == 201, "without the customer's rule it fits, as the analysis said"

@@ -129,6 +129,12 @@ def test_dashboard_in_the_browser(
     assert "booked" in client.post(f"/c/{tok}", data={"token": tok}).text
     assert offered(client, keys, db, appointment_key="after")  # a gap being offered now
     assert offered(client, keys, db, org="bravo")
+    before = db.execute(
+        "select a.id from slotoptim_private.appointment as a join slotoptim_private.organisation as o"
+        " on o.id = a.org_id where o.key = 'acme' and a.key = 'before'"
+    ).fetchone()
+    assert before is not None  # a gap nobody is offered yet: the page says why
+    assert client.post(f"/v1/appointments/{before['id']}/cancel", headers=keys.headers("staff")).status_code == 200
     with live_server(base_settings(api_db.url)) as base:
         context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)  # a tablet
         page = context.new_page()
@@ -146,6 +152,9 @@ def test_dashboard_in_the_browser(
         assert page.locator("svg[role=img] rect").count() == 30  # a bar per day of November
         assert page.locator("table.heat tbody tr").count() == 7
         assert re.search(r"\d+%", page.inner_text("table.heat"))
+        page.get_by_text("Who was not offered it").first.click()  # open the explanation before axe runs
+        assert page.locator("[aria-label^='Waitlist entries for the gap'] tbody tr").first.is_visible()
+        assert "not offered yet" in page.inner_text("main")
         assert no_horizontal_scroll(page), "the dashboard scrolls sideways on a tablet"
 
         shot = tmp_path / "dashboard.png"

@@ -81,3 +81,30 @@ def test_other_organisations_data_stays_hidden(
     client.cookies.clear()
     client.cookies.set("slotoptim_session", forged, path="/dashboard")
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_dashboard_says_why_a_gap_has_no_offers(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    """Everyone on the waitlist needs ten hours' notice: the 14:00 gap is released, and the page
+    says so, and who was not offered it and why."""
+    db.execute(
+        "update slotoptim_private.waitlist_entry set lead_time_minutes = 600"
+        " where org_id = (select id from slotoptim_private.organisation where key = 'acme')"
+    )
+    appointment = db.execute(
+        "select a.id from slotoptim_private.appointment as a join slotoptim_private.organisation as o"
+        " on o.id = a.org_id where o.key = 'acme' and a.key = 'to-cancel'"
+    ).fetchone()
+    assert appointment is not None
+    cancelled = client.post(f"/v1/appointments/{appointment['id']}/cancel", headers=keys.headers("staff")).json()
+    gap_id = cancelled["gap_ids"][0]
+    started = client.post("/v1/waitlist/offer", headers=keys.headers("staff"), json={"gap_id": gap_id})
+    assert started.status_code == 201, started.text
+
+    html = client.get("/dashboard", headers=keys.headers("readonly")).text
+    assert "Why these gaps have no offers" in html
+    assert "released: no waitlist entry passes the hard filters" in html
+    assert "lead time 6" in html  # six entries, all excluded by their lead time
+    assert "<td>Customer 1</td><td>w1</td><td>lead time</td><td>needs 600 min notice</td>" in html
+    assert "Bravo Clinic" not in html and "bravo" not in html

@@ -50,7 +50,7 @@ def test_a_claim_writes_one_row_per_change_with_the_callers_identity(
         )
     ]
     entry = conn.execute(
-        "select waitlist_entry_id from slotoptim_private.offer where id = %s", (offer["id"],)
+        "select waitlist_entry_id, campaign_id from slotoptim_private.offer where id = %s", (offer["id"],)
     ).fetchone()
     assert others and entry is not None
     start = _last_id(conn)
@@ -65,14 +65,20 @@ def test_a_claim_writes_one_row_per_change_with_the_callers_identity(
         (a.id, ACTOR["kind"], ACTOR["id"], ACTOR["address"])
     }
     # The claimed offer changes twice (claimed, then linked to its appointment); every other offer of
-    # the gap is retracted once; the appointment is booked; the waitlist entry is fulfilled.
+    # the gap is retracted once; the appointment is booked; the waitlist entry is fulfilled; the
+    # campaign is filled.
     expected = Counter(
         {("offer", "update", offer["id"]): 2, ("appointment", "insert", claimed["appointment_id"]): 1}
         | {("offer", "update", o): 1 for o in others}
         | {("waitlist_entry", "update", entry["waitlist_entry_id"]): 1}
+        | {("offer_campaign", "update", entry["campaign_id"]): 1}
     )
     assert Counter((r["entity"], r["action"], r["entity_id"]) for r in rows) == expected
-    statuses = [(r["old_values"]["status"], r["new_values"]["status"]) for r in rows if r["entity_id"] == offer["id"]]
+    statuses = [
+        (r["old_values"]["status"], r["new_values"]["status"])
+        for r in rows
+        if (r["entity"], r["entity_id"]) == ("offer", offer["id"])
+    ]
     assert statuses == [("open", "claimed"), ("claimed", "claimed")]
     _verified(conn, tenants)
 

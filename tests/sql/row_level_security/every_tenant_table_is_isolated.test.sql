@@ -61,7 +61,7 @@ select ok(
   'analysts count messages but cannot read what was written or to whom');
 
 select ok(
-  has_function_privilege('slotoptim_analyst', 'slotoptim.gaps(text, tstzrange)', 'execute')
+  has_function_privilege('slotoptim_analyst', 'slotoptim.gaps(text, tstzrange, text)', 'execute')
   and has_function_privilege('slotoptim_analyst', 'slotoptim.candidates(bigint, timestamptz)', 'execute')
   and has_function_privilege('slotoptim_analyst', 'slotoptim.alternatives(bigint, timestamptz)', 'execute')
   and not has_function_privilege('slotoptim_analyst', 'slotoptim.cancel_appointment(bigint, timestamptz)', 'execute')
