@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz
+.PHONY: help install run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+
+faults: install ## fault runs at full size (Twilio outage of 5,000 texts, 3 x kill -9, database restart); prints the figures
+	PYTHONPATH=tests/py $(BIN)/python tests/faults/run_faults.py 2> $(VENV)/faults.log && echo "(service logs: $(VENV)/faults.log)"
 
 SHARED_DATA ?= ../shared/data
 ml-report: install ## full-size learning runs on the real data sets in ../shared/data
