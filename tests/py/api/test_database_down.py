@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from api.conftest import base_settings, load_practices
@@ -47,8 +46,8 @@ def _count(metrics: str, route: str, status: int) -> float:
     return sum(float(line.removeprefix(prefix)) for line in metrics.splitlines() if line.startswith(prefix))
 
 
-def test_the_api_answers_503_at_once_while_the_database_is_down(tmp_path: Path, api_log: _Lines) -> None:
-    with restartable_server(tmp_path) as server:
+def test_the_api_answers_503_at_once_while_the_database_is_down(api_log: _Lines) -> None:
+    with restartable_server() as server:
         url = server.database("api")
         migrate(url)
         db = load_practices(url)
