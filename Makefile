@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz faults
+.PHONY: help install run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,7 +53,8 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
 
 FAULT_ROUNDS ?= 80
-faults: install ## fault runs at full size, printing their figures (claims racing staff bookings: FAULT_ROUNDS rounds)
+faults: install ## fault runs at full size, printing their figures: a Twilio outage of 5,000 texts, 3 x kill -9, a database restart, claims racing staff bookings (FAULT_ROUNDS rounds)
+	PYTHONPATH=tests/py $(BIN)/python tests/faults/run_faults.py 2> $(VENV)/faults.log && echo "(service logs: $(VENV)/faults.log)"
 	SLOTOPTIM_FAULT_ROUNDS=$(FAULT_ROUNDS) $(BIN)/pytest -q -s -p no:cacheprovider tests/py/api/test_claim_deadlock.py -k never_deadlock
 
 SHARED_DATA ?= ../shared/data

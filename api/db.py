@@ -6,6 +6,14 @@ Every request runs in one transaction that first names the organisation and the 
 can then not read or change another organisation's data. The pool connects as the database owner,
 which row-level security does not restrict; owner transactions (`owner()`) are kept to what must
 happen before the organisation is known: finding an API key, routing a webhook, health checks.
+
+When the database is down a request must hear so at once (503), not after the pool's 10 s wait.
+A borrow waits half a second; if no connection came, a direct connection attempt tells a busy
+pool (wait on) from a database that does not answer (DatabaseUnavailable, 503). While it is known
+to be down, requests fail at once and one probe a second looks for its return; once it is back the
+pool is replaced, because the old pool's reconnect attempts back off for longer and longer.
+Connections are checked on borrow, so the dead ones a restart leaves in the pool are discarded
+instead of failing a request.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from slotoptim.api.identity import DbContext
 from slotoptim.api.logs import log_event
@@ -39,8 +47,20 @@ SET_LOCAL_ROLE = sql.SQL("set local role {}").format(sql.Identifier(APP_ROLE))
 SET_SESSION_ROLE = sql.SQL("set role {}").format(sql.Identifier(APP_ROLE))
 
 
+# A borrow waits this long before asking whether the database answers at all.
+FIRST_WAIT_SECONDS = 0.5
+POOL_TIMEOUT_SECONDS = 10.0
+# While the database is known to be down, one request a second probes for its return.
+PROBE_EVERY_SECONDS = 1.0
+PROBE_CONNECT_TIMEOUT = 1
+
+
 class AppRoleMissing(RuntimeError):
     """The database has no slotoptim_app role: it is not migrated to the tenant-isolation revision."""
+
+
+class DatabaseUnavailable(PoolTimeout):
+    """The database does not answer (down, restarting, unreachable): a 503, at once."""
 
 
 class Database:
@@ -53,16 +73,12 @@ class Database:
         require_app_role: bool = True,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.pool: ConnectionPool[Conn] = ConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            open=False,
-            name="slotoptim-api",
-            timeout=10.0,
-            connection_class=Conn,
-            kwargs={"row_factory": dict_row},
-        )
+        self.url = url
+        self._sizes = (min_size, max_size)
+        self.pool = self._new_pool()
+        self._state_lock = threading.Lock()
+        self._down_since: float | None = None
+        self._probed_at = 0.0
         self.require_app_role = require_app_role
         # A driven clock (tests, simulations): triggers read it through slotoptim.clock.
         self.clock = clock
@@ -71,16 +87,85 @@ class Database:
         self._role_lock = threading.Lock()
         self._warned = False
 
+    def _new_pool(self) -> ConnectionPool[Conn]:
+        min_size, max_size = self._sizes
+        return ConnectionPool(
+            self.url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            name="slotoptim-api",
+            timeout=POOL_TIMEOUT_SECONDS,
+            connection_class=Conn,
+            kwargs={"row_factory": dict_row},
+            check=ConnectionPool.check_connection,
+        )
+
     def open(self) -> None:
         self.pool.open(wait=False)
 
     def close(self) -> None:
         self.pool.close()
 
+    @property
+    def down(self) -> bool:
+        """True while the database is known not to answer."""
+        return self._down_since is not None
+
+    def _answers(self) -> bool:
+        try:
+            with psycopg.connect(self.url, connect_timeout=PROBE_CONNECT_TIMEOUT):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    def _borrow(self) -> tuple[ConnectionPool[Conn], Conn]:
+        """A connection and the pool to give it back to (the pool may be replaced meanwhile)."""
+        pool = self.pool
+        if self._down_since is None:
+            try:
+                return pool, pool.getconn(timeout=FIRST_WAIT_SECONDS)
+            except PoolTimeout:
+                pass
+            if self._answers():
+                return pool, pool.getconn(timeout=POOL_TIMEOUT_SECONDS - FIRST_WAIT_SECONDS)  # busy, not down
+            with self._state_lock:
+                if self._down_since is None:
+                    self._down_since = self._probed_at = time.monotonic()
+                    log_event("database_unavailable", logging.WARNING)
+            raise DatabaseUnavailable("the database does not answer")
+        with self._state_lock:
+            probe = time.monotonic() - self._probed_at >= PROBE_EVERY_SECONDS
+            if probe:
+                self._probed_at = time.monotonic()
+        if not probe or not self._answers():
+            raise DatabaseUnavailable("the database does not answer")
+        with self._state_lock:
+            if self._down_since is not None:
+                # Back: a fresh pool connects now; the old one's attempts may be far apart by now.
+                log_event("database_back", logging.WARNING, seconds_down=round(time.monotonic() - self._down_since, 1))
+                old, self.pool = self.pool, self._new_pool()
+                self.pool.open(wait=False)
+                old.close(timeout=0)
+                self._down_since = None
+            pool = self.pool
+        return pool, pool.getconn(timeout=POOL_TIMEOUT_SECONDS)
+
+    @contextmanager
+    def connection(self) -> Iterator[Conn]:
+        """A pooled connection, or DatabaseUnavailable within about a second when the database
+        does not answer (the pool's own wait is 10 s). Like ConnectionPool.connection()."""
+        pool, conn = self._borrow()
+        try:
+            with conn:
+                yield conn
+        finally:
+            pool.putconn(conn)
+
     @contextmanager
     def transaction(self, ctx: DbContext) -> Iterator[Conn]:
         """One transaction as the organisation's application role; commits when the block ends."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self.connection() as conn, conn.transaction():
             self.enter_organisation(conn, ctx)
             yield conn
 
@@ -88,7 +173,7 @@ class Database:
     def session(self, ctx: DbContext) -> Iterator[Conn]:
         """An autocommit connection with the same context, for flows that commit more than once
         (a claim: the booking commits before the Redis hold is released). Reset on the way out."""
-        with self.pool.connection() as conn:
+        with self.connection() as conn:
             conn.autocommit = True
             try:
                 conn.execute(SET_CONTEXT_SESSION, (str(ctx.org_id), ctx.actor.as_json()))
@@ -107,7 +192,7 @@ class Database:
     @contextmanager
     def owner(self) -> Iterator[Conn]:
         """One transaction as the database owner, before any organisation is known."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self.connection() as conn, conn.transaction():
             yield conn
 
     def enter_organisation(self, conn: Conn, ctx: DbContext) -> None:
@@ -127,7 +212,7 @@ class Database:
 
     def ping(self) -> bool:
         try:
-            with self.pool.connection(timeout=2.0) as conn:
+            with self.connection() as conn:
                 conn.execute("select 1")
             return True
         except Exception:  # any failure means "not ready"

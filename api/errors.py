@@ -30,7 +30,7 @@ from litestar.status_codes import (
 from litestar.types import ExceptionHandlersMap
 from psycopg_pool import PoolTimeout
 
-from slotoptim.api.db import AppRoleMissing
+from slotoptim.api.db import AppRoleMissing, DatabaseUnavailable
 from slotoptim.api.logs import log_event
 from slotoptim.api.request_id import current_request_id
 from slotoptim.practice.dberrors import explain, field_of
@@ -84,6 +84,19 @@ def status_for(exc: psycopg.Error) -> int:
     return HTTP_500_INTERNAL_SERVER_ERROR
 
 
+def http_status_of(exc: BaseException) -> int:
+    """The status the exception handlers below answer for ``exc``: what the request metrics and
+    log must count when an exception passes through them (a database that is down is a 503 for
+    the client, so it is a 503 in the metrics too, not a 500)."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, PoolTimeout | AppRoleMissing):
+        return HTTP_503_SERVICE_UNAVAILABLE
+    if isinstance(exc, psycopg.Error):
+        return status_for(exc)
+    return HTTP_500_INTERNAL_SERVER_ERROR
+
+
 def _problem(
     status: int, detail: str, headers: dict[str, str] | None = None, extra: list[dict[str, Any]] | None = None
 ) -> Response[Problem]:
@@ -120,7 +133,12 @@ def database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -> Respo
 
 def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log_event("unavailable", logging.WARNING, route=_route(request), error=type(exc).__name__)
-    detail = "the database is not migrated (slotoptim migrate)" if isinstance(exc, AppRoleMissing) else "busy"
+    if isinstance(exc, AppRoleMissing):
+        detail = "the database is not migrated (slotoptim migrate)"
+    elif isinstance(exc, DatabaseUnavailable):
+        detail = "the database is unavailable; retry shortly"
+    else:
+        detail = "busy"
     return _problem(HTTP_503_SERVICE_UNAVAILABLE, detail, {"Retry-After": "1"})
 
 

@@ -54,7 +54,7 @@ class EngineCollector(Collector):
             if time.monotonic() - self._at < self.ttl:
                 return
             try:
-                with self.db.pool.connection(timeout=2.0) as conn:
+                with self.db.connection() as conn:
                     conn.execute("set local statement_timeout = '5s'")
                     self._rows = [dict(r) for r in conn.execute(ENGINE_QUERY).fetchall()]
                 self._ok = True

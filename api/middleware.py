@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from slotoptim.api.errors import http_status_of
 from slotoptim.api.identity import Identity
 from slotoptim.api.logs import log_event
 from slotoptim.api.metrics import Metrics
@@ -37,8 +38,10 @@ def request_metrics(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_and_note)
-        except HTTPException as exc:
-            status = exc.status_code
+        except Exception as exc:
+            # Raised past us (from the authentication middleware, say): count what the exception
+            # handlers will answer, e.g. 503 while the database is down.
+            status = http_status_of(exc)
             raise
         finally:
             elapsed = time.perf_counter() - started

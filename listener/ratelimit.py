@@ -28,9 +28,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RateConfig:
-    max_rate: float = 200.0  # requests a second per account when all is well
+    # Requests a second per account when all is well: high, so that the provider's own limit
+    # (its 429s) sets the pace rather than a guess made here.
+    max_rate: float = 1000.0
     min_rate: float = 1.0  # never slower than this after repeated 429s
-    burst: float = 20.0  # tokens a bucket holds
+    burst: float = 50.0  # tokens a bucket holds
     recover_step: float = 1.0  # requests a second won back per success
     outage_pause: float = 1.0  # first pause after a 5xx or connection failure with no Retry-After
     outage_pause_cap: float = 8.0  # the longest such pause: probe a failing provider every few seconds

