@@ -13,9 +13,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 
+from slotoptim.config import ConfigError
 from slotoptim.practice.errors import PracticeError
 
 EXIT_OK = 0
@@ -45,6 +47,18 @@ def _day(option: str, value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _relative_day(option: str, value: str, tz: ZoneInfo) -> dt.date:
+    """A date, or `today` / `tomorrow` in the given zone (so no shell `date -d` is needed)."""
+    today = dt.datetime.now(tz).date()
+    relative = {"today": today, "tomorrow": today + dt.timedelta(days=1)}
+    if value in relative:
+        return relative[value]
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD, today or tomorrow)") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -103,18 +117,28 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     from slotoptim.db import connect
-    from slotoptim.gapreport import provider_gaps
+    from slotoptim.gapreport import local_day, provider_gaps, provider_timezone
     from slotoptim.output import format_table, print_json
 
-    start, end = _instant("--start", args.start), _instant("--end", args.end)
-    if end <= start:
-        raise UsageError("--end: must be after --start")
+    if args.day is not None:
+        if args.start or args.end:
+            raise UsageError("--day: give either --day or --start and --end, not both")
+        _relative_day("--day", args.day, ZoneInfo("UTC"))  # the form is checked before connecting
+    elif not (args.start and args.end):
+        raise UsageError("--start: give --start and --end, or --day")
+    else:
+        start, end = _instant("--start", args.start), _instant("--end", args.end)
+        if end <= start:
+            raise UsageError("--end: must be after --start")
     with connect() as conn:
         if args.org:
             org = conn.execute("select id from slotoptim_private.organisation where key = %s", (args.org,)).fetchone()
             if org is None:
                 raise UsageError(f"--org: unknown organisation {args.org!r}")
             conn.execute("select set_config('slotoptim.org_id', %s, false)", (str(org["id"]),))
+        if args.day is not None:
+            tz = provider_timezone(conn, args.provider)
+            start, end = local_day(tz, _relative_day("--day", args.day, tz))
         gaps = provider_gaps(conn, args.provider, start, end)
     if args.format == "json":
         print_json(gaps)
@@ -140,6 +164,17 @@ def cmd_demo_practice(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def listening_url(host: str, port: int) -> str:
+    """The base URL of the address the service listens on (a wildcard address: this host's name)."""
+    import socket
+
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
@@ -149,13 +184,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.listener.sender import Sender, SenderConfig
     from slotoptim.migrate import migrate
 
+    # Configuration first: a half-configured channel is a usage error before anything starts.
+    channels = channels_from_env(os.environ)
+    base_url = os.environ.get("SLOTOPTIM_PUBLIC_URL") or listening_url(args.host, args.port)
     url = database_url()
     migrate(url)
-    config = SenderConfig(
-        public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL", "http://localhost:8000"),
-        status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
-    )
-    sender = Sender(url, channels_from_env(os.environ), config)
+    config = SenderConfig(public_url=base_url, status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None)
+    sender = Sender(url, channels, config)
     engine = Engine(url, sender, poll_seconds=args.poll_seconds)
     if args.no_api:
         run_until_signalled(engine)
@@ -163,7 +198,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.api.serve import serve
     from slotoptim.api.settings import settings_from_env
 
-    return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine) else EXIT_FAILURE
+    on_started = None
+    if args.banner:
+        from slotoptim.api.banner import build_banner
+        from slotoptim.config import load_settings
+
+        def on_started() -> None:
+            print(build_banner(url, load_settings().state_dir, base_url).text(), flush=True)
+
+    return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine, on_started) else EXIT_FAILURE
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -270,8 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gaps", help="the gaps of a provider in a window")
     p.add_argument("--provider", required=True, help="provider key, or org/provider")
-    p.add_argument("--start", required=True, help="window start, ISO 8601 with offset")
-    p.add_argument("--end", required=True, help="window end, ISO 8601 with offset")
+    p.add_argument("--start", help="window start, ISO 8601 with offset")
+    p.add_argument("--end", help="window end, ISO 8601 with offset")
+    p.add_argument("--day", help="instead of --start/--end: a day in the provider's zone (YYYY-MM-DD, today, tomorrow)")
     p.add_argument("--org", help="organisation key, when several share provider keys")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_gaps)
@@ -287,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     p.add_argument("--no-api", action="store_true", help="run the fill engine only")
+    p.add_argument(
+        "--banner", action="store_true", help="once listening, print the URLs, a demo staff key and next steps"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("api", help="migrate, then serve the HTTP API (without the fill engine) until SIGTERM")
@@ -329,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
         return status
-    except (UsageError, PracticeError) as exc:
+    except (UsageError, PracticeError, ConfigError) as exc:
         print(f"slotoptim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except psycopg.Error as exc:

@@ -12,17 +12,29 @@ from psycopg.types.range import Range
 from slotoptim.db import fetch_dict, fetch_dicts
 
 
-def provider_gaps(
-    conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime
-) -> list[dict[str, Any]]:
-    """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone."""
+def provider_timezone(conn: psycopg.Connection[Any], provider_key: str) -> ZoneInfo:
+    """The provider's time zone (raises the database's 'unknown provider' error for a bad key)."""
     tz_row = fetch_dict(
         conn,
         "select p.timezone from slotoptim_private.provider p where p.id = slotoptim_private.resolve_provider(%s)",
         (provider_key,),
     )
     assert tz_row is not None
-    tz = ZoneInfo(str(tz_row["timezone"]))
+    return ZoneInfo(str(tz_row["timezone"]))
+
+
+def local_day(tz: ZoneInfo, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of a calendar day in the zone (23 or 25 hours on DST days)."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    return start, end
+
+
+def provider_gaps(
+    conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone."""
+    tz = provider_timezone(conn, provider_key)
     rows = fetch_dicts(
         conn,
         "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",

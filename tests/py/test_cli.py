@@ -41,6 +41,13 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
     assert gaps and all(g["kind"] in ("bookable", "fragment") for g in gaps)
     assert all(g["start"].startswith("2026-11-24T") and g["start"].endswith("-05:00") for g in gaps)
 
+    # --day: the same local day without shell date arithmetic (`make run` uses --day tomorrow)
+    done = slotoptim(fresh_db, "gaps", "--provider", "dr-chen", "--day", "2026-11-24", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == gaps
+    done = slotoptim(fresh_db, "gaps", "--provider", "dr-chen", "--day", "tomorrow")
+    assert done.returncode == 0, done.stderr
+
     out = tmp_path / "practice.json"
     done = slotoptim(fresh_db, "export", "--out", str(out))
     assert done.returncode == 0, done.stderr
@@ -67,6 +74,8 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
             "--start: 'tomorrow' is not an ISO 8601 date-time",
         ),
         (["import", "/nonexistent/practice.json"], "cannot read the file"),
+        (["gaps", "--provider", "dr-chen", "--day", "someday"], "--day: 'someday' is not a date"),
+        (["gaps", "--provider", "dr-chen"], "--start: give --start and --end, or --day"),
         (
             [
                 "gaps",
