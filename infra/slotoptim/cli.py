@@ -87,11 +87,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         document = read_practice_file(Path(args.file))
     else:
         raise UsageError("FILE: give a practice file, or --demo")
+    if args.drop_keys and not args.replace:
+        raise UsageError("--drop-keys: only with --replace")
+    if args.merge and args.replace:
+        raise UsageError("--merge: give --merge or --replace, not both")
     url = database_url()
     migrate(url)
     with connect(url) as conn:
-        summary = import_practice(conn, document, replace=args.replace)
-    print(json.dumps({"imported": summary.org_key, "counts": summary.counts}))
+        summary = import_practice(conn, document, replace=args.replace, drop_keys=args.drop_keys, merge=args.merge)
+    # What --replace removed is said, so nobody loses data without being told.
+    print(json.dumps({"imported": summary.org_key, "counts": summary.counts, "removed": summary.removed}))
     return EXIT_OK
 
 
@@ -303,7 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE", help="practice JSON file")
     p.add_argument("--demo", action="store_true", help="import the demo practice instead of a file")
     p.add_argument("--start", help="with --demo: first day of the demo fortnight (default today)")
-    p.add_argument("--replace", action="store_true", help="replace the organisation if it exists")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the organisation's practice data if it exists (API keys, analyst logins and history stay)",
+    )
+    p.add_argument("--drop-keys", action="store_true", help="with --replace: remove the organisation whole, keys too")
+    p.add_argument(
+        "--merge", action="store_true", help="add and update by key; what the file does not mention stays as it is"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a practice as JSON")

@@ -75,6 +75,7 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
         ),
         (["import", "/nonexistent/practice.json"], "cannot read the file"),
         (["gaps", "--provider", "dr-chen", "--day", "someday"], "--day: 'someday' is not a date"),
+        (["import", "--demo", "--drop-keys"], "--drop-keys: only with --replace"),
         (["gaps", "--provider", "dr-chen"], "--start: give --start and --end, or --day"),
         (
             [
@@ -115,3 +116,19 @@ def test_bad_file_names_the_field_and_imports_nothing(fresh_db: str, tmp_path: P
     assert "services[0].minutes" in done.stderr
     done = slotoptim(fresh_db, "export")
     assert done.returncode == 2 and "found: none" in done.stderr
+
+
+def test_re_importing_the_demo_keeps_keys_and_says_what_it_removed(fresh_db: str) -> None:
+    """What `make run` does on every run: it must never revoke a key."""
+    assert slotoptim(fresh_db, "import", "--demo", "--start", "2026-11-23").returncode == 0
+    created = slotoptim(fresh_db, "apikey", "create", "--org", "harbourview", "--role", "staff", "--name", "desk")
+    assert created.returncode == 0, created.stderr
+    done = slotoptim(fresh_db, "import", "--demo", "--start", "2026-11-23", "--replace")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["removed"]["waitlist_entry"] == 200 and "api_key" not in report["removed"]
+    import psycopg
+
+    with psycopg.connect(fresh_db) as conn:
+        row = conn.execute("select count(*) from slotoptim_private.api_key where revoked_at is null").fetchone()
+    assert row == (1,)

@@ -36,5 +36,5 @@ fi
 
 if [ ! -f "$AXE_JS" ]; then
   echo "system-deps: installing axe-core into $AXE_DIR (npm registry)"
-  npm install --prefix "$AXE_DIR" --no-audit --no-fund --no-package-lock --loglevel=error axe-core@4 >/dev/null
+  npm install --prefix "$AXE_DIR" --no-audit --no-fund --no-package-lock --no-update-notifier --loglevel=error axe-core@4 >/dev/null
 fi
