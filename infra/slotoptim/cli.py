@@ -144,7 +144,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         if args.day is not None:
             tz = provider_timezone(conn, args.provider)
             start, end = local_day(tz, _relative_day("--day", args.day, tz))
-        gaps = provider_gaps(conn, args.provider, start, end)
+        gaps = provider_gaps(conn, args.provider, start, end, utc=args.utc)
     if args.format == "json":
         print_json(gaps)
     else:
@@ -331,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--day", help="instead of --start/--end: a day in the provider's zone (YYYY-MM-DD, today, tomorrow)")
     p.add_argument("--org", help="organisation key, when several share provider keys")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--utc", action="store_true", help="print instants in UTC (Z), as the API does")
     p.set_defaults(func=cmd_gaps)
 
     p = sub.add_parser("demo-practice", help="write the demo practice file")

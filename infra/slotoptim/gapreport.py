@@ -31,10 +31,11 @@ def local_day(tz: ZoneInfo, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def provider_gaps(
-    conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime
+    conn: psycopg.Connection[Any], provider_key: str, start: dt.datetime, end: dt.datetime, *, utc: bool = False
 ) -> list[dict[str, Any]]:
-    """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone."""
-    tz = provider_timezone(conn, provider_key)
+    """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone (what a
+    person at the practice reads), or in UTC with `Z` like the API (``utc``)."""
+    tz: dt.tzinfo = dt.UTC if utc else provider_timezone(conn, provider_key)
     rows = fetch_dicts(
         conn,
         "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",
@@ -47,11 +48,16 @@ def provider_gaps(
         out.append(
             {
                 "provider": record["provider_key"],
-                "start": during.lower.astimezone(tz).isoformat(),
-                "end": during.upper.astimezone(tz).isoformat(),
+                "start": _iso(during.lower.astimezone(tz)),
+                "end": _iso(during.upper.astimezone(tz)),
                 "minutes": int((during.upper - during.lower).total_seconds() // 60),
                 "kind": record["kind"],
                 "fits": list(record["fits"]),
             }
         )
     return out
+
+
+def _iso(value: dt.datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") and value.tzinfo is dt.UTC else text

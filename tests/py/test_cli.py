@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -47,6 +48,11 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
     assert json.loads(done.stdout) == gaps
     done = slotoptim(fresh_db, "gaps", "--provider", "dr-chen", "--day", "tomorrow")
     assert done.returncode == 0, done.stderr
+    # --utc: the API's convention; the same instants
+    done = slotoptim(fresh_db, "gaps", "--provider", "dr-chen", "--day", "2026-11-24", "--format", "json", "--utc")
+    utc = json.loads(done.stdout)
+    assert [g["start"] for g in utc][0].endswith("Z")
+    assert [dt.datetime.fromisoformat(g["start"]) for g in utc] == [dt.datetime.fromisoformat(g["start"]) for g in gaps]
 
     out = tmp_path / "practice.json"
     done = slotoptim(fresh_db, "export", "--out", str(out))

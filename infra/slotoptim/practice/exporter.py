@@ -12,6 +12,7 @@ from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.practice.errors import PracticeError
 from slotoptim.practice.settings_io import export_settings
 from slotoptim.practice.timeparse import WEEKDAYS
+from slotoptim.weekly_hours import group_hours
 
 Doc = dict[str, Any]
 
@@ -159,11 +160,9 @@ def _providers(conn: psycopg.Connection[Any], org_id: int) -> list[Doc]:
             item["location"] = p["location_key"]
         item["active"] = p["active"]
         item["services"] = [link["key"] for link in links if link["provider_id"] == p["id"]]
-        item["hours"] = [
-            {"days": [WEEKDAYS[h["weekday"] - 1]], "start": h["start_text"], "end": h["end_text"]}
-            for h in hours
-            if h["provider_id"] == p["id"]
-        ]
+        item["hours"] = group_hours(
+            (int(h["weekday"]), h["start_text"], h["end_text"]) for h in hours if h["provider_id"] == p["id"]
+        )
         item["closures"] = [
             {"start": _local(c["lo"], tz), "end": _local(c["hi"], tz), "reason": c["reason"]}
             for c in closures
