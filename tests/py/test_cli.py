@@ -51,7 +51,7 @@ def test_import_gaps_export(fresh_db: str, tmp_path: Path) -> None:
     # --utc: the API's convention; the same instants
     done = slotoptim(fresh_db, "gaps", "--provider", "dr-chen", "--day", "2026-11-24", "--format", "json", "--utc")
     utc = json.loads(done.stdout)
-    assert [g["start"] for g in utc][0].endswith("Z")
+    assert utc and all(g["start"].endswith("Z") for g in utc)
     assert [dt.datetime.fromisoformat(g["start"]) for g in utc] == [dt.datetime.fromisoformat(g["start"]) for g in gaps]
 
     out = tmp_path / "practice.json"
