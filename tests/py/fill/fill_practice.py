@@ -17,7 +17,22 @@ SLOT_START = dt.datetime(2026, 11, 24, 14, 0, tzinfo=TZ)
 MORNING = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
 
 
-def practice(customers: int, *, consent: dict[str, bool] | None = None, window: bool = True) -> dict[str, Any]:
+def next_weekday_slot(now: dt.datetime) -> dt.datetime:
+    """14:00 local on the first weekday after today: a slot still ahead on the real clock (for tests
+    that run the real service, which cannot be given a simulated clock)."""
+    day = now.astimezone(TZ).date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, SLOT_START.timetz())
+
+
+def practice(
+    customers: int,
+    *,
+    consent: dict[str, bool] | None = None,
+    window: bool = True,
+    slot_start: dt.datetime = SLOT_START,
+) -> dict[str, Any]:
     consent = consent or {"sms": True, "whatsapp": False, "email": True}
     return {
         "format": "slotoptim.practice/1",
@@ -50,8 +65,8 @@ def practice(customers: int, *, consent: dict[str, bool] | None = None, window: 
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": SLOT_START.isoformat(),
-                "end": (SLOT_START + dt.timedelta(minutes=30)).isoformat(),
+                "start": slot_start.isoformat(),
+                "end": (slot_start + dt.timedelta(minutes=30)).isoformat(),
             },
             # Fill the rest of the afternoon so the gap is exactly the cancelled half hour.
             {
@@ -59,16 +74,16 @@ def practice(customers: int, *, consent: dict[str, bool] | None = None, window: 
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": (SLOT_START - dt.timedelta(minutes=30)).isoformat(),
-                "end": SLOT_START.isoformat(),
+                "start": (slot_start - dt.timedelta(minutes=30)).isoformat(),
+                "end": slot_start.isoformat(),
             },
             {
                 "key": "after",
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": (SLOT_START + dt.timedelta(minutes=30)).isoformat(),
-                "end": (SLOT_START + dt.timedelta(minutes=60)).isoformat(),
+                "start": (slot_start + dt.timedelta(minutes=30)).isoformat(),
+                "end": (slot_start + dt.timedelta(minutes=60)).isoformat(),
             },
         ],
         "waitlist": [

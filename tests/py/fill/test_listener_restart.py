@@ -6,6 +6,7 @@ Twilio stand-in behind the real SDK.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from typing import Any
 
 import psycopg
 from channels.twilio_standin import TwilioStandIn
-from fill.fill_practice import load, settings
+from fill.fill_practice import load, next_weekday_slot, settings
 
 
 def _start(url: str, standin: TwilioStandIn) -> subprocess.Popen[str]:
@@ -55,7 +56,8 @@ def _count(conn: psycopg.Connection[Any], query: str) -> int:
 def test_killing_the_listener_mid_cascade_loses_nothing(
     conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
 ) -> None:
-    load(conn, 20)
+    # The real service runs on the real clock: the slot must still be ahead of it.
+    load(conn, 20, slot_start=next_weekday_slot(dt.datetime.now(dt.UTC)))
     settings(conn, score_threshold=0, send_window_start="00:00", send_window_end="24:00")
     conn.execute(
         "insert into slotoptim_private.cascade_wave (org_id, wave, max_candidates, min_score, response_window)"
