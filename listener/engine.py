@@ -1,6 +1,7 @@
 """The service loop: wakes on NOTIFY, runs the engine in SQL, sends the outbox.
 
-One dedicated LISTEN connection (slotoptim_gap, slotoptim_outbox); a notification only wakes the
+One dedicated LISTEN connection (the gap and outbox channels, whose names carry a secret suffix so
+analysts cannot listen or wake the engine: slotoptim_private.engine_channel); a notification only wakes the
 loop. Each pass runs slotoptim.tick() (new gaps start campaigns, due campaigns advance; SKIP
 LOCKED makes replicas safe) and drains the outbox. On start and after every reconnect it runs a
 full pass, so nothing that happened while it was away is missed, and it polls every few seconds
@@ -21,7 +22,17 @@ import psycopg
 
 from slotoptim.listener.sender import Sender
 
-CHANNELS = ("slotoptim_gap", "slotoptim_outbox")
+CHANNEL_KINDS = ("gap", "outbox")
+
+
+def engine_channels(conn: psycopg.Connection[Any]) -> list[str]:
+    """The secret channel names (the database owner or the application role may read them)."""
+    names = []
+    for kind in CHANNEL_KINDS:
+        row = conn.execute("select slotoptim_private.engine_channel(%s)", (kind,)).fetchone()
+        assert row is not None and row[0] is not None, "engine_channel: the secret is missing (run slotoptim migrate)"
+        names.append(str(row[0]))
+    return names
 
 
 def log(event: str, **fields: Any) -> None:
@@ -70,9 +81,10 @@ class Engine:
 
     def _serve(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as listen:
-            for channel in CHANNELS:
+            for channel in engine_channels(listen):
                 listen.execute(psycopg.sql.SQL("listen {}").format(psycopg.sql.Identifier(channel)))
-            log("listener_connected", channels=list(CHANNELS))
+            # The names are a secret: the log says which kinds, not the names.
+            log("listener_connected", channels=list(CHANNEL_KINDS))
             self.run_pass()  # catch up on whatever happened while away
             while not self.stopping.is_set():
                 woke = False
