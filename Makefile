@@ -3,33 +3,51 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 # Every Python or SQL file: a new one must be linked into the editable install (strict mode).
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz
+.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml $(SOURCES)
+# `make run` installs what the service needs (the runtime dependencies); `make test` adds the dev
+# and ml extras. The dev stamp implies the run stamp, so switching between the two reinstalls nothing.
+# The setuptools build warnings are silenced only for the editable-install notice, which strict
+# mode always prints (strict: a linked tree under build/, which mypy can follow).
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q --no-build-isolation --config-settings editable_mode=strict
+
+$(VENV)/.venv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip "setuptools>=75" wheel
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ml]' --config-settings editable_mode=strict
-	touch $(STAMP)
+	$(BIN)/pip install -q --upgrade pip "setuptools>=77" wheel
+	touch $@
+
+$(RUN_STAMP): $(VENV)/.venv pyproject.toml $(SOURCES)
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(STAMP): $(VENV)/.venv pyproject.toml $(SOURCES)
+	$(PIP_INSTALL) -e '.[dev,ml]'
+	touch $@ $(RUN_STAMP)
 
 install: $(STAMP) ## create .venv and install SlotOptim with its dev and ml extras
 
-run: install ## migrate the embedded database, load the demo practice and run the service
+install-run: $(RUN_STAMP) ## create .venv and install SlotOptim with what running it needs
+
+system-deps: ## install the system parts the tests need (pgTAP, Chromium, axe-core) when missing
+	tests/setup/system-deps.sh
+
+run: install-run ## migrate the embedded database, load the demo practice, simulate a day and run the service
 	$(BIN)/slotoptim import --demo --replace
-	$(BIN)/slotoptim gaps --provider dr-chen --start "$$(date -d 'tomorrow 00:00' -Iseconds)" --end "$$(date -d 'tomorrow 23:59' -Iseconds)"
+	$(BIN)/slotoptim gaps --provider dr-chen --day tomorrow
 	$(BIN)/slotoptim demo
-	$(BIN)/slotoptim import --demo --replace
-	$(BIN)/slotoptim run
+	$(BIN)/slotoptim run --banner
 
-test: install lint typecheck test-py ## lint, type-check and run every test (pgTAP and pytest)
+test: install system-deps lint typecheck test-py ## set up what is missing, lint, type-check and run every test (pgTAP and pytest)
 
-test-py: install
+test-py: install system-deps
 	$(BIN)/pytest -q
 
 FUZZ_EXAMPLES ?= 300

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -21,8 +23,15 @@ from slotoptim.api.settings import ApiSettings
 from slotoptim.listener.engine import Engine
 
 
-def serve(settings: ApiSettings, host: str, port: int, engine: Engine | None = None) -> bool:
-    """Runs until signalled; False when the server could not start."""
+def serve(
+    settings: ApiSettings,
+    host: str,
+    port: int,
+    engine: Engine | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> bool:
+    """Runs until signalled; False when the server could not start. ``on_started`` runs once the
+    socket listens (the banner of `make run`)."""
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -34,6 +43,8 @@ def serve(settings: ApiSettings, host: str, port: int, engine: Engine | None = N
     )
     server = uvicorn.Server(config)
     thread = None if engine is None else _start_engine(engine, server)
+    if on_started is not None:
+        _when_started(server, on_started)
 
     def stop_engine(signum: int, frame: FrameType | None) -> None:
         if engine is not None:
@@ -54,6 +65,17 @@ def serve(settings: ApiSettings, host: str, port: int, engine: Engine | None = N
             signal.signal(sig, handler)
         log_event("api_stopped")
     return bool(server.started)
+
+
+def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
+    def wait() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        callback()
+
+    threading.Thread(target=wait, name="slotoptim-started", daemon=True).start()
 
 
 def _start_engine(engine: Engine, server: uvicorn.Server) -> threading.Thread:

@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from slotoptim.config import ConfigError
+
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -57,7 +59,7 @@ class ApiSettings:
     clock: Callable[[], dt.datetime] = field(default=utc_now)
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigError):
     """A configuration problem; the message names the variable."""
 
 

@@ -1,6 +1,7 @@
 """The service loop: wakes on NOTIFY, runs the engine in SQL, sends the outbox.
 
-One dedicated LISTEN connection (slotoptim_gap, slotoptim_outbox); a notification only wakes the
+One dedicated LISTEN connection (the gap and outbox channels, whose names carry a secret suffix so
+analysts cannot listen or wake the engine: slotoptim_private.engine_channel); a notification only wakes the
 loop. Each pass runs slotoptim.tick() (new gaps start campaigns, due campaigns advance; SKIP
 LOCKED makes replicas safe) and drains the outbox. On start and after every reconnect it runs a
 full pass, so nothing that happened while it was away is missed, and it polls every few seconds
@@ -24,10 +25,20 @@ import psycopg
 
 from slotoptim.listener.sender import Sender
 
-CHANNELS = ("slotoptim_gap", "slotoptim_outbox")
+CHANNEL_KINDS = ("gap", "outbox")
 RECONNECT_FIRST_SECONDS = 0.25
 RECONNECT_CAP_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5
+
+
+def engine_channels(conn: psycopg.Connection[Any]) -> list[str]:
+    """The secret channel names (the database owner or the application role may read them)."""
+    names = []
+    for kind in CHANNEL_KINDS:
+        row = conn.execute("select slotoptim_private.engine_channel(%s)", (kind,)).fetchone()
+        assert row is not None and row[0] is not None, "engine_channel: the secret is missing (run slotoptim migrate)"
+        names.append(str(row[0]))
+    return names
 
 
 def log(event: str, **fields: Any) -> None:
@@ -81,16 +92,17 @@ class Engine:
 
     def _serve(self) -> None:
         with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as listen:
-            for channel in CHANNELS:
+            for channel in engine_channels(listen):
                 listen.execute(psycopg.sql.SQL("listen {}").format(psycopg.sql.Identifier(channel)))
             if self._lost_connection:
                 # The sender's pool may hold dead connections and a reconnect schedule that has
                 # backed off for longer and longer: start it afresh now that the database answers.
                 self.sender.reset_pool()
                 self._lost_connection = False
-                log("listener_reconnected", channels=list(CHANNELS))
+                # The names are a secret: the log says which kinds, not the names.
+                log("listener_reconnected", channels=list(CHANNEL_KINDS))
             else:
-                log("listener_connected", channels=list(CHANNELS))
+                log("listener_connected", channels=list(CHANNEL_KINDS))
             self.run_pass()  # catch up at once on whatever happened while away
             while not self.stopping.is_set():
                 woke = False

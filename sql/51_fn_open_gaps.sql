@@ -106,7 +106,7 @@ begin
                     where c.gap_id = v_new_id and c.status in ('running', 'awaiting_approval'));
 
     perform pg_catalog.pg_notify(
-      'slotoptim_gap',
+      slotoptim_private.engine_channel('gap'),
       pg_catalog.json_build_object('v', 1, 'type', 'gap_opened', 'gap_id', v_new_id, 'org_id', v_org_id)::text
     );
     return next v_new_id;

@@ -186,7 +186,10 @@ as $$
   entry as (
     -- Cheap column tests first, on the local date where the gap starts (the exact slot is
     -- checked again below), so the per-entry work that follows sees few rows.
-    select w.*, c.timezone as customer_tz_raw, c.phone, c.email, c.opted_out_at,
+    -- Consent alone decides the channel: the customer table's checks make consent to SMS or
+    -- WhatsApp imply a phone and consent to email an address, so phone and email are not read
+    -- here (analysts, who run this function with their own rights, may not read them).
+    select w.*, c.timezone as customer_tz_raw, c.opted_out_at,
            c.consent_sms, c.consent_whatsapp, c.consent_email,
            coalesce(c.timezone, gap.org_tz) as tz
       from gap
@@ -213,9 +216,7 @@ as $$
        and (w.earliest_date is null
             or case when c.timezone is null then gap.org_last_date
                     else (gap.ends at time zone c.timezone)::date end >= w.earliest_date)
-       and ((c.consent_sms and c.phone is not null)
-            or (c.consent_whatsapp and c.phone is not null)
-            or (c.consent_email and c.email is not null))
+       and (c.consent_sms or c.consent_whatsapp or c.consent_email)
   ),
   choice as (
     -- The best service for each entry: one it asked for first, then the dearest.
@@ -307,8 +308,8 @@ as $$
                 else round(100.0 * t.offers_accepted / t.offers_received)::integer end as h_points,
            round(100 * extract(epoch from p_at - t.added_at) / longest.seconds)::integer as f_points,
            case
-             when t.consent_sms and t.phone is not null then 'sms'
-             when t.consent_whatsapp and t.phone is not null then 'whatsapp'
+             when t.consent_sms then 'sms'
+             when t.consent_whatsapp then 'whatsapp'
              else 'email'
            end as best_channel
       from timed as t

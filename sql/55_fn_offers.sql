@@ -72,7 +72,7 @@ begin
   end loop;
 
   if v_made > 0 then
-    perform pg_catalog.pg_notify('slotoptim_outbox',
+    perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
       pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'campaign_id', p_campaign_id)::text);
   end if;
   return v_made;
@@ -116,7 +116,7 @@ begin
   )
   select count(*) into v_count from retracted;
   if v_count > 0 then
-    perform pg_catalog.pg_notify('slotoptim_outbox',
+    perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
       pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'gap_id', p_gap_id)::text);
   end if;
   return v_count;

@@ -54,7 +54,7 @@ begin
   select v_offer.org_id, v_offer.customer_id, v_offer.id, 'booked', v_offer.channel,
          case when v_offer.channel = 'email' then c.email else c.phone end, p_at, p_at
     from slotoptim_private.customer as c where c.id = v_offer.customer_id;
-  perform pg_catalog.pg_notify('slotoptim_outbox',
+  perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
     pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'offer_id', p_offer_id)::text);
   return v_appointment_id;
 end;

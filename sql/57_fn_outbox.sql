@@ -244,7 +244,7 @@ begin
   if v_message.offer_id is not null then
     update slotoptim_private.offer as o set channel = v_next where o.id = v_message.offer_id;
   end if;
-  perform pg_catalog.pg_notify('slotoptim_outbox',
+  perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
     pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'message_id', v_message.id)::text);
   return 'fallback:' || v_next;
 end;

@@ -5,7 +5,8 @@
 --   set local role slotoptim_app;
 -- and from then on sees and writes only that organisation's rows (nothing when no organisation is set).
 -- slotoptim_analyst: read-only group role of the analyst logins (slotoptim.create_analyst_login),
--- each confined to the organisation it was created for.
+-- each confined to the organisation it was created for. It reads customers without their phone
+-- numbers and email addresses; slotoptim_analyst_contact (granted to a login explicitly) adds them.
 -- The service's own connections (listener, CLI, migrations) are the tables' owner, which
 -- row-level security does not restrict: it is enabled, never forced.
 
@@ -15,7 +16,7 @@ do $$
 declare
   v_role text;
 begin
-  foreach v_role in array array['slotoptim_app', 'slotoptim_analyst'] loop
+  foreach v_role in array array['slotoptim_app', 'slotoptim_analyst', 'slotoptim_analyst_contact'] loop
     if not exists (select 1 from pg_catalog.pg_roles where rolname = v_role) then
       begin
         execute format('create role %I nologin', v_role);

@@ -16,6 +16,7 @@ do $$
 declare
   v_table regclass;
   v_columns text;
+  v_hidden text[];
 begin
   for v_table in select * from slotoptim_private.tenant_tables() loop
     if v_table = 'slotoptim_private.organisation'::regclass then
@@ -25,13 +26,20 @@ begin
       execute format('grant select, insert, update, delete on %s to slotoptim_app', v_table);
     end if;
 
-    if v_table = 'slotoptim_private.message'::regclass then
-      -- Analysts count messages; what was written and to which address is not theirs to read.
+    -- Columns analysts may not read: what a message said and to which address; customers' phone
+    -- numbers and email addresses (granted apart, to slotoptim_analyst_contact, for the analyst who
+    -- needs them); the prefix and hash of API keys (who holds a key is not an analyst's business).
+    v_hidden := case v_table
+                  when 'slotoptim_private.message'::regclass then array['body', 'to_address']
+                  when 'slotoptim_private.customer'::regclass then array['phone', 'email']
+                  when 'slotoptim_private.api_key'::regclass then array['prefix', 'secret_sha256']
+                end;
+    if v_hidden is not null then
       select string_agg(quote_ident(a.attname), ', ' order by a.attnum)
         into v_columns
         from pg_catalog.pg_attribute as a
        where a.attrelid = v_table and a.attnum > 0 and not a.attisdropped
-         and a.attname not in ('body', 'to_address');
+         and a.attname <> all (v_hidden);
       execute format('revoke select on %s from slotoptim_analyst', v_table);
       execute format('grant select (%s) on %s to slotoptim_analyst', v_columns, v_table);
     else
@@ -52,6 +60,10 @@ begin
   end loop;
 end;
 $$;
+
+-- The explicit, separate grant for the rare analyst who needs to contact customers:
+--   grant slotoptim_analyst_contact to <analyst login>;
+grant select (phone, email) on slotoptim_private.customer to slotoptim_analyst_contact;
 
 grant select on slotoptim_private.audit_event, slotoptim_private.audit_chain, slotoptim_private.analyst_login
   to slotoptim_app, slotoptim_analyst;
@@ -85,3 +97,6 @@ begin
   end loop;
 end;
 $$;
+
+-- The engine's channel names are a secret analysts must not learn (sql/45_fn_engine_channel.sql).
+revoke execute on function slotoptim_private.engine_channel(text) from slotoptim_analyst;

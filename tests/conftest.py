@@ -20,6 +20,8 @@ from psycopg.rows import dict_row
 TEMPLATE = "slotoptim_test_template"
 ROOT = Path(__file__).resolve().parent
 FIXTURES_SQL = ROOT / "sql" / "fixtures.sql"
+# What installs every system part the tests need; a missing part fails naming it, never skips.
+SYSTEM_DEPS = "make system-deps (tests/setup/system-deps.sh)"
 
 
 def _embedded_bin() -> Path:
@@ -38,6 +40,7 @@ def _install_pgtap_into_embedded() -> None:
         for f in candidate.parent.glob("pgtap*"):
             shutil.copy(f, target / f.name)
         return
+    pytest.fail(f"pgTAP is not installed: {SYSTEM_DEPS} (or: apt-get install postgresql-15-pgtap)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from slotoptim.api.schemas.catalogue import (
 )
 from slotoptim.api.schemas.common import clock_text, weekday_name, weekday_number
 from slotoptim.limits import price_problem
+from slotoptim.weekly_hours import group_hours
 
 SELECT_PROVIDER = """
 select p.id, p.key, p.name, p.timezone, l.key as location, p.active,
@@ -151,23 +152,31 @@ def hours(conn: Conn, key: str) -> ProviderHours:
         provider=found.key,
         timezone=found.timezone,
         hours=[
-            Hours(day=weekday_name(r["weekday"]), start=clock_text(r["starts_at"]), end=clock_text(r["ends_at"]))
-            for r in rows
+            Hours(days=entry["days"], start=entry["start"], end=entry["end"])
+            for entry in group_hours(
+                (int(r["weekday"]), clock_text(r["starts_at"]), clock_text(r["ends_at"])) for r in rows
+            )
         ],
     )
 
 
 def _check_hours(items: list[Hours]) -> list[tuple[int, dt.time, dt.time]]:
     spans = []
+    origin = []
     for i, item in enumerate(items):
         start, end = dt.time.fromisoformat(item.start), dt.time.fromisoformat(item.end)
         if start >= end:
             raise invalid(f"[{i}].end", "must be after start")
-        spans.append((weekday_number(item.day), start, end))
+        if len(set(item.days)) != len(item.days):
+            raise invalid(f"[{i}].days", "names a day twice")
+        for day in item.days:
+            spans.append((weekday_number(day), start, end))
+            origin.append(i)
     ordered = sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][1]))
     for a, b in itertools.pairwise(ordered):
         if spans[a][0] == spans[b][0] and spans[b][1] < spans[a][2]:
-            raise invalid(f"[{b}]", f"overlaps [{a}] on {items[a].day}")
+            day = weekday_name(spans[a][0])
+            raise invalid(f"[{origin[b]}]", f"overlaps [{origin[a]}] on {day}")
     return spans
 
 

@@ -13,6 +13,7 @@ from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
+from slotoptim.api.routes.customers import CustomerController
 from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
@@ -29,6 +30,7 @@ V1 = Router(
         GapController,
         AppointmentController,
         WaitlistController,
+        CustomerController,
         start_offers,
         instant_claim,
         ProviderController,

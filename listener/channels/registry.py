@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
+from slotoptim.config import ConfigError
 from slotoptim.listener.channels.base import Channel
 from slotoptim.listener.channels.console_channel import ConsoleChannel
 from slotoptim.listener.channels.email_channel import EmailChannel
@@ -45,12 +46,14 @@ def _flag(environ: Mapping[str, str], key: str) -> bool:
         return True
     if value in FALSE_WORDS:
         return False
-    raise ValueError(f"{key}={value!r} is not a yes/no value")
+    raise ConfigError(f"{key}: {value!r} is not a yes/no value")
 
 
 def _both_or_neither(environ: Mapping[str, str], first: str, second: str) -> None:
+    """One line naming the variable that is missing."""
     if (_get(environ, first) is None) != (_get(environ, second) is None):
-        raise ValueError(f"{first} and {second} must be set together")
+        present, missing = (first, second) if _get(environ, first) is not None else (second, first)
+        raise ConfigError(f"{missing}: not set, but {present} is (set both, or neither)")
 
 
 def channels_from_env(environ: Mapping[str, str], stream: TextIO | None = None) -> dict[str, Channel]:
@@ -64,10 +67,10 @@ def channels_from_env(environ: Mapping[str, str], stream: TextIO | None = None) 
     base_url = _get(environ, "TWILIO_BASE_URL")
     senders = {"sms": _get(environ, "TWILIO_FROM"), "whatsapp": _get(environ, "TWILIO_WHATSAPP_FROM")}
     if sid is None and any(senders.values()):
-        raise ValueError("TWILIO_FROM / TWILIO_WHATSAPP_FROM are set but TWILIO_ACCOUNT_SID is not")
+        raise ConfigError("TWILIO_ACCOUNT_SID: not set, but TWILIO_FROM or TWILIO_WHATSAPP_FROM is")
     if sid is not None and token is not None:
         if not any(senders.values()):
-            raise ValueError("Twilio credentials are set but neither TWILIO_FROM nor TWILIO_WHATSAPP_FROM is")
+            raise ConfigError("TWILIO_FROM: not set (nor TWILIO_WHATSAPP_FROM), but the Twilio credentials are")
         for name, sender in senders.items():
             if sender is not None:
                 channels[name] = TwilioChannel(name, sid, token, sender, base_url=base_url)
@@ -75,14 +78,15 @@ def channels_from_env(environ: Mapping[str, str], stream: TextIO | None = None) 
     _both_or_neither(environ, "SMTP_USERNAME", "SMTP_PASSWORD")
     host, sender = _get(environ, "SMTP_HOST"), _get(environ, "SMTP_FROM")
     if (host is None) != (sender is None):
-        raise ValueError("SMTP_HOST and SMTP_FROM must be set together")
+        missing = "SMTP_FROM" if sender is None else "SMTP_HOST"
+        raise ConfigError(f"{missing}: not set, but {'SMTP_HOST' if sender is None else 'SMTP_FROM'} is (set both)")
     if host is not None and sender is not None:
         starttls = _flag(environ, "SMTP_STARTTLS")
         port_text = _get(environ, "SMTP_PORT")
         try:
             port = int(port_text) if port_text else (587 if starttls else 25)
         except ValueError:
-            raise ValueError(f"SMTP_PORT={port_text!r} is not a port number") from None
+            raise ConfigError(f"SMTP_PORT: {port_text!r} is not a port number") from None
         channels["email"] = EmailChannel(
             host,
             port,

@@ -26,7 +26,9 @@ def test_cancellation_notifies_with_ids_only(conn: psycopg.Connection[Any], fres
     import_practice(conn, build_demo_practice(dt.date(2026, 11, 23)))
     appointment = _first_future_booking(conn)
     with psycopg.connect(fresh_db, autocommit=True) as listener:
-        listener.execute("listen slotoptim_gap")
+        channel = listener.execute("select slotoptim_private.engine_channel('gap')").fetchone()
+        assert channel is not None and channel[0].startswith("slotoptim_gap_")
+        listener.execute(psycopg.sql.SQL("listen {}").format(psycopg.sql.Identifier(channel[0])))
         opened = conn.execute(
             "select * from slotoptim.cancel_appointment(%s, '2026-11-24 08:00-05')", (appointment,)
         ).fetchall()

@@ -10,7 +10,9 @@ import psycopg
 
 from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.practice.errors import PracticeError
+from slotoptim.practice.settings_io import export_settings
 from slotoptim.practice.timeparse import WEEKDAYS
+from slotoptim.weekly_hours import group_hours
 
 Doc = dict[str, Any]
 
@@ -30,10 +32,7 @@ def org_keys(conn: psycopg.Connection[Any]) -> list[str]:
 def export_practice(conn: psycopg.Connection[Any], org_key: str) -> Doc:
     org = fetch_dict(
         conn,
-        "select o.id, o.key, o.name, o.timezone, o.currency, s.max_buffer_minutes,"
-        " (extract(epoch from s.gap_merge_window) / 3600)::int as gap_merge_hours"
-        " from slotoptim_private.organisation o"
-        " left join slotoptim_private.organisation_settings s on s.org_id = o.id where o.key = %s",
+        "select o.id, o.key, o.name, o.timezone, o.currency from slotoptim_private.organisation o where o.key = %s",
         (org_key,),
     )
     if org is None:
@@ -48,10 +47,7 @@ def export_practice(conn: psycopg.Connection[Any], org_key: str) -> Doc:
             "timezone": org["timezone"],
             "currency": org["currency"],
         },
-        "settings": {
-            "max_buffer_minutes": org["max_buffer_minutes"] if org["max_buffer_minutes"] is not None else 60,
-            "gap_merge_hours": org["gap_merge_hours"] if org["gap_merge_hours"] is not None else 24,
-        },
+        "settings": export_settings(conn, org_id),
     }
     doc["locations"] = [
         {"key": r["key"], "name": r["name"], "timezone": r["timezone"], "address": r["address"]}
@@ -164,11 +160,9 @@ def _providers(conn: psycopg.Connection[Any], org_id: int) -> list[Doc]:
             item["location"] = p["location_key"]
         item["active"] = p["active"]
         item["services"] = [link["key"] for link in links if link["provider_id"] == p["id"]]
-        item["hours"] = [
-            {"days": [WEEKDAYS[h["weekday"] - 1]], "start": h["start_text"], "end": h["end_text"]}
-            for h in hours
-            if h["provider_id"] == p["id"]
-        ]
+        item["hours"] = group_hours(
+            (int(h["weekday"]), h["start_text"], h["end_text"]) for h in hours if h["provider_id"] == p["id"]
+        )
         item["closures"] = [
             {"start": _local(c["lo"], tz), "end": _local(c["hi"], tz), "reason": c["reason"]}
             for c in closures

@@ -10,11 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import sql
 
-from slotoptim.db import fetch_dict
+from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.limits import price_problem
 from slotoptim.practice.dberrors import explain, field_of, is_user_error
 from slotoptim.practice.errors import PracticeError
+from slotoptim.practice.settings_io import import_settings
 from slotoptim.practice.timeparse import clock, day, instant, minutes_of, weekday_number, whole_day, zone
 
 Doc = dict[str, Any]
@@ -24,6 +26,26 @@ Doc = dict[str, Any]
 class ImportSummary:
     org_key: str
     counts: dict[str, int] = field(default_factory=dict)
+    # What --replace removed, per table (rows of the organisation before the file was written).
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+# What a replace clears: the practice's set-up and calendar, and the fill history hanging on them
+# (gaps, campaigns, offers and messages cascade). Children first; each statement counts its rows.
+PRACTICE_TABLES = (
+    "waitlist_entry",
+    "appointment",
+    "gap",
+    "buffer_rule",
+    "closure",
+    "customer",
+    "provider",
+    "service",
+    "location",
+)
+# What it keeps unless --drop-keys: who may get in (API keys, analyst logins) and the history that
+# is not the calendar (audit trail, trained models, forecasts, template runs, webhook deliveries).
+KEPT_TABLES = ("api_key", "analyst_login")
 
 
 @dataclass
@@ -37,40 +59,56 @@ class _Ids:
     customers: dict[str, int] = field(default_factory=dict)
 
 
-def import_practice(conn: psycopg.Connection[Any], document: Doc, *, replace: bool = False) -> ImportSummary:
-    """Writes the practice; raises PracticeError (and rolls back) on the first problem."""
+def import_practice(
+    conn: psycopg.Connection[Any],
+    document: Doc,
+    *,
+    replace: bool = False,
+    drop_keys: bool = False,
+    merge: bool = False,
+) -> ImportSummary:
+    """Writes the practice; raises PracticeError (and rolls back) on the first problem.
+
+    ``replace``: an existing organisation's practice data is removed first, but its API keys,
+    analyst logins and non-calendar history stay (``drop_keys`` removes the organisation whole,
+    its analyst LOGIN roles included). ``merge``: rows are added or updated by key (a provider in
+    the file gets the file's services, hours and closures); nothing the file does not mention changes."""
     org = document["organisation"]
     org_zone = zone(org["timezone"], "organisation.timezone")
     with conn.transaction():
-        existing = conn.execute(
-            "select id from slotoptim_private.organisation where key = %s", (org["key"],)
-        ).fetchone()
+        existing = fetch_dict(conn, "select id from slotoptim_private.organisation where key = %s", (org["key"],))
+        summary = ImportSummary(org_key=org["key"])
+        ids = _Ids()
         if existing is not None:
-            if not replace:
+            if not (replace or merge):
                 raise PracticeError(
                     "organisation.key",
-                    f"organisation {org['key']!r} already exists (import with --replace to overwrite it)",
+                    f"organisation {org['key']!r} already exists (import with --merge or --replace)",
                 )
-            conn.execute("delete from slotoptim_private.organisation where key = %s", (org["key"],))
-        ids = _Ids()
-        summary = ImportSummary(org_key=org["key"])
-        ids.org = _scalar(
-            conn,
-            "organisation",
-            "insert into slotoptim_private.organisation (key, name, timezone, currency)"
-            " values (%s, %s, %s, %s) returning id",
-            (org["key"], org["name"], org["timezone"], org.get("currency", "USD")),
-        )
-        settings = document.get("settings", {})
-        _exec(
-            conn,
-            "settings",
-            "insert into slotoptim_private.organisation_settings (org_id, max_buffer_minutes, gap_merge_window)"
-            " values (%s, %s, make_interval(hours => %s))"
-            " on conflict (org_id) do update"
-            " set max_buffer_minutes = excluded.max_buffer_minutes, gap_merge_window = excluded.gap_merge_window",
-            (ids.org, settings.get("max_buffer_minutes", 60), settings.get("gap_merge_hours", 24)),
-        )
+            if merge:
+                _load_existing(conn, ids, int(existing["id"]))
+            elif drop_keys:
+                summary.removed = _drop_organisation(conn, int(existing["id"]))
+                existing = None
+            else:
+                summary.removed = _clear_practice(conn, int(existing["id"]))
+        if existing is None:
+            ids.org = _scalar(
+                conn,
+                "organisation",
+                "insert into slotoptim_private.organisation (key, name, timezone, currency)"
+                " values (%s, %s, %s, %s) returning id",
+                (org["key"], org["name"], org["timezone"], org.get("currency", "USD")),
+            )
+        else:
+            ids.org = int(existing["id"])
+            _exec(
+                conn,
+                "organisation",
+                "update slotoptim_private.organisation set name = %s, timezone = %s, currency = %s where id = %s",
+                (org["name"], org["timezone"], org.get("currency", "USD"), ids.org),
+            )
+        import_settings(conn, ids.org, document.get("settings", {}), reset=not (merge and existing is not None))
         summary.counts["locations"] = _locations(conn, ids, document.get("locations", []))
         summary.counts["services"] = _services(conn, ids, document.get("services", []))
         summary.counts["providers"] = _providers(conn, ids, document.get("providers", []))
@@ -80,6 +118,53 @@ def import_practice(conn: psycopg.Connection[Any], document: Doc, *, replace: bo
         summary.counts["appointments"] = _appointments(conn, ids, document.get("appointments", []))
         summary.counts["waitlist"] = _waitlist(conn, ids, document.get("waitlist", []))
     return summary
+
+
+def _load_existing(conn: psycopg.Connection[Any], ids: _Ids, org_id: int) -> None:
+    """What a merge may refer to without the file repeating it."""
+    for table, target in (("location", ids.locations), ("customer", ids.customers)):
+        rows = fetch_dicts(conn, f"select key, id from slotoptim_private.{table} where org_id = %s", (org_id,))
+        target.update({r["key"]: int(r["id"]) for r in rows})
+    for r in fetch_dicts(conn, "select key, id, minutes from slotoptim_private.service where org_id = %s", (org_id,)):
+        ids.services[r["key"]] = int(r["id"])
+        ids.service_minutes[r["key"]] = int(r["minutes"])
+    for r in fetch_dicts(conn, "select key, id, timezone from slotoptim_private.provider where org_id = %s", (org_id,)):
+        ids.providers[r["key"]] = int(r["id"])
+        ids.provider_zones[r["key"]] = ZoneInfo(r["timezone"])
+
+
+def _clear_practice(conn: psycopg.Connection[Any], org_id: int) -> dict[str, int]:
+    removed: dict[str, int] = {}
+    for table in PRACTICE_TABLES:
+        cur = conn.execute(
+            sql.SQL("delete from {} where org_id = %s").format(sql.Identifier("slotoptim_private", table)), (org_id,)
+        )
+        if cur.rowcount:
+            removed[table] = cur.rowcount
+    return removed
+
+
+def _drop_organisation(conn: psycopg.Connection[Any], org_id: int) -> dict[str, int]:
+    """Everything, keys and analyst logins included (their LOGIN roles are dropped, not orphaned)."""
+    removed = _clear_practice(conn, org_id)
+    for table in KEPT_TABLES:
+        row = fetch_dict(
+            conn,
+            sql.SQL("select count(*) as n from {} where org_id = %s")
+            .format(sql.Identifier("slotoptim_private", table))
+            .as_string(conn),
+            (org_id,),
+        )
+        if row and row["n"]:
+            removed[table] = int(row["n"])
+    logins = conn.execute(
+        "select role_name from slotoptim_private.analyst_login where org_id = %s", (org_id,)
+    ).fetchall()
+    for login in logins:
+        name = login["role_name"] if isinstance(login, dict) else login[0]
+        conn.execute("select slotoptim.drop_analyst_login(%s)", (name,))
+    conn.execute("delete from slotoptim_private.organisation where id = %s", (org_id,))
+    return removed
 
 
 def _exec(conn: psycopg.Connection[Any], where: str, query: str, params: tuple[Any, ...]) -> None:
@@ -136,7 +221,8 @@ def _locations(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> in
             conn,
             f"locations[{i}]",
             "insert into slotoptim_private.location (org_id, key, name, timezone, address)"
-            " values (%s, %s, %s, %s, %s) returning id",
+            " values (%s, %s, %s, %s, %s) on conflict (org_id, key) do update"
+            " set name = excluded.name, timezone = excluded.timezone, address = excluded.address returning id",
             (ids.org, loc["key"], loc["name"], loc["timezone"], loc.get("address")),
         )
     return len(items)
@@ -154,7 +240,10 @@ def _services(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> int
             f"services[{i}]",
             "insert into slotoptim_private.service"
             " (org_id, key, name, minutes, price, buffer_after_minutes, category, complexity, active)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (org_id, key) do update"
+            " set name = excluded.name, minutes = excluded.minutes, price = excluded.price,"
+            " buffer_after_minutes = excluded.buffer_after_minutes, category = excluded.category,"
+            " complexity = excluded.complexity, active = excluded.active returning id",
             (
                 ids.org,
                 svc["key"],
@@ -183,9 +272,19 @@ def _providers(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> in
             conn,
             where,
             "insert into slotoptim_private.provider (org_id, key, name, location_id, timezone, active)"
-            " values (%s, %s, %s, %s, %s, %s) returning id",
+            " values (%s, %s, %s, %s, %s, %s) on conflict (org_id, key) do update"
+            " set name = excluded.name, location_id = excluded.location_id, timezone = excluded.timezone,"
+            " active = excluded.active returning id",
             (ids.org, prov["key"], prov["name"], location_id, prov["timezone"], prov.get("active", True)),
         )
+        # A provider the file names gets the file's services, hours and closures (a merge).
+        for table in ("provider_service", "working_hours", "closure"):
+            conn.execute(
+                sql.SQL("delete from {} where org_id = %s and provider_id = %s").format(
+                    sql.Identifier("slotoptim_private", table)
+                ),
+                (ids.org, provider_id),
+            )
         ids.providers[prov["key"]] = provider_id
         ids.provider_zones[prov["key"]] = tz
         for j, service_key in enumerate(prov.get("services", [])):
@@ -229,8 +328,9 @@ def _closures(
             conn,
             where,
             "insert into slotoptim_private.closure (org_id, provider_id, during, reason)"
-            " values (%s, %s, tstzrange(%s, %s, '[)'), %s)",
-            (ids.org, provider_id, start, end, item.get("reason", "")),
+            " select %s, %s, tstzrange(%s, %s, '[)'), %s where not exists (select 1 from slotoptim_private.closure c"
+            " where c.org_id = %s and c.provider_id is not distinct from %s and c.during = tstzrange(%s, %s, '[)'))",
+            (ids.org, provider_id, start, end, item.get("reason", ""), ids.org, provider_id, start, end),
         )
     return len(items)
 
@@ -250,7 +350,11 @@ def _buffer_rules(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) ->
             where,
             "insert into slotoptim_private.buffer_rule (org_id, name, when_new_customer, when_category,"
             " when_min_complexity, when_service_id, when_provider_id, extra_minutes, active)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (org_id, name) do update"
+            " set when_new_customer = excluded.when_new_customer, when_category = excluded.when_category,"
+            " when_min_complexity = excluded.when_min_complexity, when_service_id = excluded.when_service_id,"
+            " when_provider_id = excluded.when_provider_id, extra_minutes = excluded.extra_minutes,"
+            " active = excluded.active",
             (
                 ids.org,
                 rule["name"],
@@ -279,7 +383,11 @@ def _customers(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> in
             where,
             "insert into slotoptim_private.customer (org_id, key, name, phone, email, timezone, birth_date,"
             " consent_sms, consent_whatsapp, consent_email, opted_out_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id",
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (org_id, key) do update"
+            " set name = excluded.name, phone = excluded.phone, email = excluded.email, timezone = excluded.timezone,"
+            " birth_date = excluded.birth_date, consent_sms = excluded.consent_sms,"
+            " consent_whatsapp = excluded.consent_whatsapp, consent_email = excluded.consent_email,"
+            " opted_out_at = excluded.opted_out_at returning id",
             (
                 ids.org,
                 cust["key"],
@@ -324,7 +432,12 @@ def _appointments(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) ->
             where,
             "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, key, period,"
             " buffer_after_minutes, status, source, booked_at, cancelled_at, actual_start, actual_end, sms_reminder)"
-            " values (%s, %s, %s, %s, %s, tstzrange(%s, %s, '[)'), %s, %s, %s, coalesce(%s, now()), %s, %s, %s, %s)",
+            " values (%s, %s, %s, %s, %s, tstzrange(%s, %s, '[)'), %s, %s, %s, coalesce(%s, now()), %s, %s, %s, %s)"
+            " on conflict (org_id, key) do update set provider_id = excluded.provider_id,"
+            " service_id = excluded.service_id, customer_id = excluded.customer_id, period = excluded.period,"
+            " buffer_after_minutes = excluded.buffer_after_minutes, status = excluded.status,"
+            " cancelled_at = excluded.cancelled_at, actual_start = excluded.actual_start,"
+            " actual_end = excluded.actual_end, sms_reminder = excluded.sms_reminder",
             (
                 ids.org,
                 provider_id,
@@ -382,7 +495,13 @@ def _waitlist(conn: psycopg.Connection[Any], ids: _Ids, items: list[Doc]) -> int
             " travel_minutes, max_travel_minutes, lead_time_minutes, tier, offers_received, offers_accepted,"
             " offers_declined, offers_ignored, consecutive_ignored, added_at)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " coalesce(%s, now()))",
+            " coalesce(%s, now())) on conflict (org_id, key) do update set customer_id = excluded.customer_id,"
+            " status = excluded.status, preferred_days = excluded.preferred_days, window_start = excluded.window_start,"
+            " window_end = excluded.window_end, earliest_date = excluded.earliest_date,"
+            " latest_date = excluded.latest_date, service_ids = excluded.service_ids,"
+            " provider_ids = excluded.provider_ids, excluded_provider_ids = excluded.excluded_provider_ids,"
+            " travel_minutes = excluded.travel_minutes, max_travel_minutes = excluded.max_travel_minutes,"
+            " lead_time_minutes = excluded.lead_time_minutes, tier = excluded.tier",
             (
                 ids.org,
                 customer_id,

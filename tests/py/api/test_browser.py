@@ -3,11 +3,13 @@ against the app on uvicorn on a loopback port, with axe-core (from the npm regis
 
 axe-core is installed once into .axe-cache/ (gitignored):
     npm install --prefix .axe-cache --no-audit --no-fund --no-package-lock axe-core@4
-The tests skip only when Chromium is absent; a missing axe-core that npm cannot fetch fails.
+`make test` installs both first (`make system-deps`); a missing one fails naming that command,
+never skips.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,7 +24,7 @@ from api.conftest import ApiDb, Keys, base_settings
 from api.live_server import live_server
 from litestar.testing import TestClient
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("SLOTOPTIM_CHROMIUM", "/usr/bin/chromium")  # Debian's, never a downloaded one
 ROOT = Path(__file__).resolve().parents[3]
 AXE_DIR = ROOT / ".axe-cache"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,21 +40,29 @@ CHROMIUM_ARGS = [
 ]
 BLOCKING = ("serious", "critical")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}")
+SYSTEM_DEPS = "make system-deps (tests/setup/system-deps.sh)"
 
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
-        assert npm, "npm is needed to fetch axe-core: " + " ".join(AXE_INSTALL)
+        if npm is None:
+            pytest.fail(f"axe-core is missing and npm is not installed: run {SYSTEM_DEPS}", pytrace=False)
         subprocess.run([npm, *AXE_INSTALL[1:]], check=True, capture_output=True, timeout=120)
     return AXE_JS.read_text()
+
+
+def require_chromium(path: str) -> None:
+    if not Path(path).exists():
+        pytest.fail(f"Chromium is not installed at {path}: run {SYSTEM_DEPS} (apt-get install chromium)", pytrace=False)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
+
+    require_chromium(CHROMIUM)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -75,6 +85,11 @@ def assert_accessible(page: Any, source: str, what: str) -> None:
 
 def no_horizontal_scroll(page: Any) -> bool:
     return bool(page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+
+
+def test_a_missing_chromium_fails_naming_the_install_command() -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"make system-deps .*apt-get install chromium"):
+        require_chromium("/nonexistent/chromium")
 
 
 def test_claim_in_the_browser(

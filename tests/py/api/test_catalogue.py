@@ -42,10 +42,11 @@ def test_admin_changes_a_service(client: TestClient[Any], keys: Keys) -> None:
 
 def test_hours_are_replaced_as_a_whole(client: TestClient[Any], keys: Keys) -> None:
     h = keys.headers("admin")
+    # The practice file's shape: days grouped by span.
     week = [
-        {"day": "mon", "start": "08:00", "end": "12:00"},
-        {"day": "mon", "start": "13:00", "end": "17:00"},
-        {"day": "sat", "start": "09:00", "end": "11:30"},
+        {"days": ["mon", "wed"], "start": "08:00", "end": "12:00"},
+        {"days": ["mon"], "start": "13:00", "end": "17:00"},
+        {"days": ["sat"], "start": "09:00", "end": "11:30"},
     ]
     replaced = client.put("/v1/providers/dr-b/hours", headers=h, json=week)
     assert replaced.status_code == 200, replaced.text
@@ -54,14 +55,18 @@ def test_hours_are_replaced_as_a_whole(client: TestClient[Any], keys: Keys) -> N
     overlap = client.put(
         "/v1/providers/dr-b/hours",
         headers=h,
-        json=[{"day": "mon", "start": "08:00", "end": "12:00"}, {"day": "mon", "start": "11:00", "end": "13:00"}],
+        json=[{"days": ["mon"], "start": "08:00", "end": "12:00"}, {"days": ["mon"], "start": "11:00", "end": "13:00"}],
     )
     assert overlap.status_code == 422 and "[1]" in overlap.text
     backwards = client.put(
-        "/v1/providers/dr-b/hours", headers=h, json=[{"day": "mon", "start": "12:00", "end": "08:00"}]
+        "/v1/providers/dr-b/hours", headers=h, json=[{"days": ["mon"], "start": "12:00", "end": "08:00"}]
     )
     assert backwards.status_code == 422 and "[0].end" in backwards.text
     assert client.get("/v1/providers/dr-b/hours", headers=h).json()["hours"] == week
+    old_shape = client.put(
+        "/v1/providers/dr-b/hours", headers=h, json=[{"day": "mon", "start": "08:00", "end": "9:00"}]
+    )
+    assert old_shape.status_code == 400 and "unknown field `day`" in old_shape.text
 
 
 def test_settings(client: TestClient[Any], keys: Keys) -> None:

@@ -107,7 +107,7 @@ def test_every_endpoint_refuses_another_organisations_ids(
         ("GET", "/v1/providers/dr-z", {}),
         ("PATCH", "/v1/providers/dr-z", {"json": {"active": False}}),
         ("GET", "/v1/providers/dr-z/hours", {}),
-        ("PUT", "/v1/providers/dr-z/hours", {"json": [{"day": "mon", "start": "09:00", "end": "10:00"}]}),
+        ("PUT", "/v1/providers/dr-z/hours", {"json": [{"days": ["mon"], "start": "09:00", "end": "10:00"}]}),
         ("GET", "/v1/services/zz", {}),
         ("PATCH", "/v1/services/zz", {"json": {"price": 1}}),
         ("GET", "/v1/gaps/analyze", {"params": {"provider": "dr-z", "start": start, "end": local(17).isoformat()}}),

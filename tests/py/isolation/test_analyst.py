@@ -145,3 +145,47 @@ def test_an_analyst_login_is_a_member_of_the_analyst_role_only(conn: Conn, analy
         "rolcreatedb": False,
         "rolbypassrls": False,
     }
+
+
+def test_analysts_read_customers_without_contact_details_and_no_key_secrets(
+    conn: Conn, analyst_url: str, tenants: Tenants
+) -> None:
+    login = psycopg.conninfo.conninfo_to_dict(analyst_url)["user"]
+    with psycopg.connect(analyst_url, row_factory=dict_row, autocommit=True) as analyst:
+        names = analyst.execute("select key, name, consent_sms from slotoptim_private.customer").fetchall()
+        assert names, "customers stay readable without their contact details"
+        for column in ("phone", "email"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                analyst.execute(f"select {column} from slotoptim_private.customer")
+        for column in ("prefix", "secret_sha256"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                analyst.execute(f"select {column} from slotoptim_private.api_key")
+    # The explicit, separate grant for the analyst who needs to contact customers.
+    conn.execute(sql.SQL("grant slotoptim_analyst_contact to {}").format(sql.Identifier(str(login))))
+    with psycopg.connect(analyst_url, row_factory=dict_row, autocommit=True) as analyst:
+        phones = analyst.execute("select phone from slotoptim_private.customer where phone is not null").fetchall()
+        assert phones
+        assert analyst.execute("select count(*) as n from slotoptim_private.customer").fetchone() == {
+            "n": len(analyst.execute("select key from slotoptim_private.customer").fetchall())
+        }
+
+
+def test_analysts_cannot_listen_to_or_wake_the_engine(conn: Conn, analyst_url: str, tenants: Tenants) -> None:
+    """LISTEN/NOTIFY take no privilege; the channel names are a secret analysts cannot read."""
+    channels = [
+        conn.execute("select slotoptim_private.engine_channel(%s) as c", (kind,)).fetchone()["c"]
+        for kind in ("gap", "outbox")
+    ]
+    assert all(c.startswith("slotoptim_") and len(c) > 40 for c in channels)
+    with psycopg.connect(analyst_url, row_factory=dict_row, autocommit=True) as analyst:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute("select slotoptim_private.engine_channel('gap')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute("select value from slotoptim_private.instance_secret")
+        # Listening works for the analyst (a channel anyone may use)...
+        analyst.execute("listen slotoptim_gap")
+        conn.execute("notify slotoptim_gap, 'anyone'")
+        assert [n.payload for n in analyst.notifies(timeout=5, stop_after=1)] == ["anyone"]
+        # ...but the engine's gap notifications go to the secret channel, which the analyst cannot name.
+        conn.execute("select pg_notify(slotoptim_private.engine_channel('gap'), '{\"gap_id\": 1}')")
+        assert list(analyst.notifies(timeout=1, stop_after=1)) == []
