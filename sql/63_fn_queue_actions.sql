@@ -309,9 +309,10 @@ $$;
 comment on function slotoptim.queue_move(bigint, bigint, text, timestamptz) is
   'Moves a queue entry (start, done, no_show, left, recall) and writes the appointment''s actual_start, actual_end or no-show.';
 
--- An inbound "HERE": checks in this phone's appointment of the day with the provider, the one
--- starting soonest after p_at - 2 hours. Null when there is none.
-create or replace function slotoptim_private.queue_check_in_by_phone(p_org_id bigint, p_phone text, p_at timestamptz)
+-- An inbound "HERE" (or a phone number typed at the kiosk): checks in this phone's appointment of
+-- the day, the first one not ended more than 2 hours before p_at. Null when there is none.
+create or replace function slotoptim_private.queue_check_in_by_phone(p_org_id bigint, p_phone text, p_at timestamptz,
+                                                                    p_source text default 'sms')
 returns bigint
 language plpgsql
 volatile
@@ -334,9 +335,9 @@ begin
   if v_appointment_id is null then
     return null;
   end if;
-  return slotoptim.queue_check_in(p_org_id, v_appointment_id, 'sms', '{}', p_at);
+  return slotoptim.queue_check_in(p_org_id, v_appointment_id, p_source, '{}', p_at);
 end;
 $$;
 
-comment on function slotoptim_private.queue_check_in_by_phone(bigint, text, timestamptz) is
-  'Checks in the appointment of the day of the customer with this phone (an inbound HERE); null when there is none.';
+comment on function slotoptim_private.queue_check_in_by_phone(bigint, text, timestamptz, text) is
+  'Checks in the appointment of the day of the customer with this phone (an inbound HERE, the kiosk); null when there is none.';

@@ -96,8 +96,8 @@ def test_screen_and_customer_page_see_call_next_live(
             assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded instead of updating"
         for what, values in (("screen", screen_ms), ("customer page", mine_ms)):
             print(
-                f"call next -> {what}: median {statistics.median(values):.0f} ms, p99 {percentile(values, 0.99):.0f} ms,"
-                f" max {max(values):.0f} ms over {len(values)} calls"
+                f"call next -> {what}: median {statistics.median(values):.0f} ms,"
+                f" p99 {percentile(values, 0.99):.0f} ms, max {max(values):.0f} ms over {len(values)} calls"
             )
         context.close()
 
