@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ import psycopg
 from slotoptim.listener.sender import Sender
 
 CHANNELS = ("slotoptim_gap", "slotoptim_outbox")
+HEADS_UP_SECONDS = 60.0
 
 
 def log(event: str, **fields: Any) -> None:
@@ -43,6 +45,7 @@ class Engine:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
         self.passes = 0
+        self._heads_up_due = 0.0
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -50,12 +53,24 @@ class Engine:
     def run_pass(self) -> dict[str, int]:
         with psycopg.connect(self.url, autocommit=True) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
+            self._heads_up(conn)
         sent = self.sender.drain()
         self.passes += 1
         started, advanced = (int(row[0]), int(row[1])) if row else (0, 0)
         if started or advanced or sent:
             log("engine_pass", campaigns_started=started, campaigns_advanced=advanced, messages=sent)
         return {"campaigns_started": started, "campaigns_advanced": advanced, "messages": sent}
+
+    def _heads_up(self, conn: psycopg.Connection[Any]) -> None:
+        """Running-late texts of the check-in queue, at most once a minute: each looks at every
+        provider's forecast, and a heads-up a minute later is as useful."""
+        now = time.monotonic()
+        if now < self._heads_up_due:
+            return
+        self._heads_up_due = now + HEADS_UP_SECONDS
+        row = conn.execute("select slotoptim.queue_heads_up(%s)", (self.clock(),)).fetchone()
+        if row and row[0]:
+            log("queue_heads_up", messages=int(row[0]))
 
     def run(self) -> None:
         backoff = 0.5

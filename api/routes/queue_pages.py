@@ -123,8 +123,17 @@ async def queue_screen(org: OrgPath, location: LocationPath, db: Db, now: Now) -
     return await anyio.to_thread.run_sync(_screen, db, org, location, now)
 
 
+def _screen_json(board: Board) -> str:
+    """The screen's event data, serialised once per board however many screens watch it (the
+    board dict is shared by every subscriber of the topic, and only the event loop touches it)."""
+    cached = board.get("_screen_json")
+    if cached is None:
+        cached = board["_screen_json"] = json.dumps(queue_views.screen(board))
+    return str(cached)
+
+
 async def _stream(
-    hub: QueueHub, topic: Topic, render: Callable[[Board], Any]
+    hub: QueueHub, topic: Topic, render: Callable[[Board], str]
 ) -> AsyncGenerator[ServerSentEventMessage]:
     subscription = await hub.subscribe(topic)
     try:
@@ -134,12 +143,12 @@ async def _stream(
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue
-            yield ServerSentEventMessage(data=json.dumps(render(board)), event="board")
+            yield ServerSentEventMessage(data=render(board), event="board")
     finally:
         hub.unsubscribe(subscription)
 
 
-def _sse(hub: QueueHub, topic: Topic, render: Callable[[Board], Any]) -> ServerSentEvent:
+def _sse(hub: QueueHub, topic: Topic, render: Callable[[Board], str]) -> ServerSentEvent:
     return ServerSentEvent(
         _stream(hub, topic, render),
         retry_duration=2000,
@@ -154,7 +163,7 @@ async def queue_screen_events(
     found = await anyio.to_thread.run_sync(_find_location, db, org, location)
     if found is None:
         return Response("unknown queue", status_code=HTTP_404_NOT_FOUND, media_type="text/plain")
-    return _sse(state.queue_hub, (found[0], found[1]), queue_views.screen)
+    return _sse(state.queue_hub, (found[0], found[1]), _screen_json)
 
 
 def _entry_topic(db: Database, state: State, token: str, now: dt.datetime) -> tuple[int, Topic, str] | None:
@@ -196,7 +205,7 @@ async def queue_status_events(token: TokenPath, db: Db, now: Now, state: State) 
     if found is None:
         return Response("unknown link", status_code=HTTP_404_NOT_FOUND, media_type="text/plain")
     entry_id = found[0]
-    return _sse(state.queue_hub, found[1], lambda board: queue_views.status(board, entry_id))
+    return _sse(state.queue_hub, found[1], lambda board: json.dumps(queue_views.status(board, entry_id)))
 
 
 def _here(db: Database, state: State, token: str, now: dt.datetime, submit: bool, address: str | None) -> Any:
