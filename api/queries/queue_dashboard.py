@@ -100,6 +100,11 @@ def page(conn: Conn, org_id: int, at: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _ticket(conn: Conn, entry_id: int) -> str:
+    row = conn.execute("select ticket from slotoptim_private.queue_entry where id = %s", (entry_id,)).fetchone()
+    return str(row["ticket"]) if row else "?"
+
+
 def act(
     conn: Conn, org_id: int, op: str, provider: str, entry: int, appointment: int, actor: str, at: dt.datetime
 ) -> str:
@@ -107,19 +112,21 @@ def act(
     try:
         with conn.transaction():
             if op == "call_next":
+                # Two statements: a row the function inserts or changes is not visible to the rest of
+                # the statement that called it.
                 row = conn.execute(
-                    "select e.ticket from slotoptim_private.queue_entry as e where e.id = slotoptim.queue_call_next("
-                    "%s, (select id from slotoptim_private.provider where org_id = %s and key = %s), %s, %s)",
+                    "select slotoptim.queue_call_next("
+                    "%s, (select id from slotoptim_private.provider where org_id = %s and key = %s), %s, %s) as id",
                     (org_id, org_id, provider, actor, at),
                 ).fetchone()
-                return "Nobody is waiting." if row is None else f"Called {row['ticket']}."
+                return (
+                    "Nobody is waiting." if row is None or row["id"] is None else f"Called {_ticket(conn, row['id'])}."
+                )
             if op == "check_in":
                 row = conn.execute(
-                    "select e.ticket from slotoptim_private.queue_entry as e"
-                    " where e.id = slotoptim.queue_check_in(%s, %s, 'staff', '{}', %s)",
-                    (org_id, appointment, at),
+                    "select slotoptim.queue_check_in(%s, %s, 'staff', '{}', %s) as id", (org_id, appointment, at)
                 ).fetchone()
-                return f"Checked in: {row['ticket']}." if row else "Not checked in."
+                return f"Checked in: {_ticket(conn, row['id'])}." if row else "Not checked in."
             conn.execute("select slotoptim.queue_move(%s, %s, %s, %s)", (org_id, entry, op, at))
             return f"Done: {op.replace('_', '-')}."
     except (psycopg.errors.CheckViolation, psycopg.errors.NoDataFound, psycopg.errors.NotNullViolation) as exc:

@@ -234,10 +234,13 @@ def _here(db: Database, state: State, token: str, now: dt.datetime, submit: bool
             headers=HEADERS,
         )
     with db.transaction(DbContext(int(row["org_id"]), Actor("system", "queue-link", address))) as conn:
+        made = conn.execute(
+            "select slotoptim.queue_check_in(%s, %s, 'link', '{}', %s) as id", (row["org_id"], claims.id, now)
+        ).fetchone()
+        assert made is not None
+        # A second statement: the row the function wrote is not visible to the statement that called it.
         entry = conn.execute(
-            "select e.id, e.arrived_at from slotoptim_private.queue_entry as e"
-            " where e.id = slotoptim.queue_check_in(%s, %s, 'link', '{}', %s)",
-            (row["org_id"], claims.id, now),
+            "select id, arrived_at from slotoptim_private.queue_entry where id = %s", (made["id"],)
         ).fetchone()
     assert entry is not None
     return Redirect(
@@ -279,11 +282,14 @@ def _kiosk(db: Database, org: str, location: str, now: dt.datetime, phone: str |
             context["error"] = "Please enter the phone number your appointment was booked with."
         else:
             with db.transaction(DbContext(org_id, Actor("system", "queue-kiosk", address))) as conn:
-                row = conn.execute(
-                    "select e.ticket from slotoptim_private.queue_entry as e"
-                    " where e.id = slotoptim_private.queue_check_in_by_phone(%s, %s, %s, 'kiosk')",
-                    (org_id, e164, now),
+                made = conn.execute(
+                    "select slotoptim_private.queue_check_in_by_phone(%s, %s, %s, 'kiosk') as id", (org_id, e164, now)
                 ).fetchone()
+                row = None
+                if made is not None and made["id"] is not None:
+                    row = conn.execute(
+                        "select ticket from slotoptim_private.queue_entry where id = %s", (made["id"],)
+                    ).fetchone()
             if row is None:
                 context["error"] = "We couldn't find a visit today for that number. Please ask at the desk."
             else:
