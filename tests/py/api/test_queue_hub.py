@@ -21,28 +21,28 @@ async def _watch(base: str, headers: dict[str, str], url: str) -> list[str]:
     async with (
         httpx.AsyncClient(base_url=base, timeout=30) as screen,
         httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api,
+        screen.stream("GET", "/queue/acme/main/events") as stream,
     ):
-        async with screen.stream("GET", "/queue/acme/main/events") as stream:
-            lines = stream.aiter_lines()
+        lines = stream.aiter_lines()
 
-            async def next_board() -> dict[str, Any]:
-                async for line in lines:
-                    if line.startswith("data:"):
-                        return dict(json.loads(line[5:]))
-                raise AssertionError("the stream ended")
+        async def next_board() -> dict[str, Any]:
+            async for line in lines:
+                if line.startswith("data:"):
+                    return dict(json.loads(line[5:]))
+            raise AssertionError("the stream ended")
 
-            assert (await next_board())["waiting"] == []
-            with psycopg.connect(url, autocommit=True) as conn:
-                pids = [r[0] for r in conn.execute(LISTENER).fetchall()]
-                assert len(pids) == 1  # one listener for the process
-                conn.execute("select pg_terminate_backend(%s)", (pids[0],))
-            # Made while the hub is (probably) reconnecting: its NOTIFY has no listener.
-            made = await api.post("/v1/queue/walk-ins", json={"name": "Rae", "provider": "dr-a"})
-            assert made.status_code == 201
-            while "W001" not in seen:
-                seen = [r["ticket"] for r in (await asyncio.wait_for(next_board(), 20))["waiting"]]
-            with psycopg.connect(url, autocommit=True) as conn:
-                assert len(conn.execute(LISTENER).fetchall()) == 1  # listening again, once
+        assert (await next_board())["waiting"] == []
+        with psycopg.connect(url, autocommit=True) as conn:
+            pids = [r[0] for r in conn.execute(LISTENER).fetchall()]
+            assert len(pids) == 1  # one listener for the process
+            conn.execute("select pg_terminate_backend(%s)", (pids[0],))
+        # Made while the hub is (probably) reconnecting: its NOTIFY has no listener.
+        made = await api.post("/v1/queue/walk-ins", json={"name": "Rae", "provider": "dr-a"})
+        assert made.status_code == 201
+        while "W001" not in seen:
+            seen = [r["ticket"] for r in (await asyncio.wait_for(next_board(), 20))["waiting"]]
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert len(conn.execute(LISTENER).fetchall()) == 1  # listening again, once
     return seen
 
 

@@ -31,7 +31,8 @@ def test_hourly_measures(qconn: psycopg.Connection[Any], queue_db: QueueDb) -> N
     run("select slotoptim.queue_move(%s, %s, 'no_show', %s)", q.org_id, third, local(10, 10))
     rows = qconn.execute(
         "select hour, arrivals, served, no_shows, mean_wait_minutes, max_wait_minutes, mean_service_minutes,"
-        " peak_queue_length, mean_queue_length from slotoptim.queue_metrics(%s) where provider_key = 'dr-a' order by hour",
+        " peak_queue_length, mean_queue_length from slotoptim.queue_metrics(%s)"
+        " where provider_key = 'dr-a' order by hour",
         (local(12),),
     ).fetchall()
     # 09:00 hour: three arrivals, waits 30, 40, 45 (called 10:05); two started and finished in it
