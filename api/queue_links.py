@@ -12,6 +12,7 @@ from slotoptim.api.db import Database
 from slotoptim.tokens import signing_key
 
 STATUS_LIFETIME = dt.timedelta(hours=16)
+CHECK_IN_GRACE = dt.timedelta(hours=2)
 
 
 def key(state: State, db: Database) -> bytes:
@@ -39,5 +40,5 @@ def status_url(state: State, db: Database, entry_id: int, arrived_at: dt.datetim
 
 def check_in_url(state: State, db: Database, appointment_id: int, ends: dt.datetime) -> str:
     """The customer's own check-in link for an appointment (valid until two hours after it ends)."""
-    expires = int((ends + dt.timedelta(hours=2)).timestamp())
-    return _base(state) + f"/q/here/{queue_tokens.make(key(state, db), 'check_in', appointment_id, expires)}"
+    expires = int((ends + CHECK_IN_GRACE).timestamp())
+    return _base(state) + f"/here/{queue_tokens.make(key(state, db), 'check_in', appointment_id, expires)}"

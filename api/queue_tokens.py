@@ -1,4 +1,4 @@
-"""Links to a customer's own queue status (/q/{token}) and own check-in (/q/here/{token}).
+"""Links to a customer's own queue status (/q/{token}) and own check-in (/here/{token}).
 
 base64url(kind, id, expiry) plus an HMAC-SHA256 tag truncated to 96 bits, under the instance's
 claim-link key with a domain prefix ("queue|"), so a claim token can never pass for a queue token

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -20,9 +21,19 @@ from slotoptim.api.queries.queue import StatusUrl
 from slotoptim.api.routes.deps import Ctx, Db, Now
 from slotoptim.api.routes.params import ProviderPath, id_path
 from slotoptim.api.routes.responses import errors
-from slotoptim.api.schemas.queue import Called, CheckIn, MetricsRow, Move, ProviderQueue, QueueEntry, WalkIn
+from slotoptim.api.schemas.queue import (
+    Called,
+    CheckIn,
+    CheckInLink,
+    MetricsRow,
+    Move,
+    ProviderQueue,
+    QueueEntry,
+    WalkIn,
+)
 
 EntryId = Annotated[int, id_path("queue entry")]
+AppointmentId = Annotated[int, id_path("appointment")]
 
 
 def _links(state: State, db: Db) -> StatusUrl:
@@ -97,6 +108,30 @@ class QueueController(Controller):
         status when the move does not apply."""
         with db.transaction(ctx) as conn:
             return q.move(conn, ctx.org_id, entry_id, data.action, now, _links(state, db))
+
+    @get(
+        "/appointments/{appointment_id:str}/check-in-link",
+        operation_id="queueCheckInLink",
+        summary="The customer's own check-in link for an appointment",
+        sync_to_thread=True,
+        responses=errors(unprocessable=False),
+    )
+    def check_in_link(self, db: Db, ctx: Ctx, state: State, appointment_id: AppointmentId) -> CheckInLink:
+        """A signed link (/here/{token}) the customer opens at the practice to check in; it works
+        until two hours after the appointment ends. Put it in the day's reminder."""
+        with db.transaction(ctx) as conn:
+            row = conn.execute(
+                "select upper(period) as ends from slotoptim_private.appointment"
+                " where id = %s and org_id = slotoptim_private.current_org()",
+                (appointment_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundException(detail=f"appointment_id: unknown appointment {appointment_id}")
+        return CheckInLink(
+            appointment_id=appointment_id,
+            url=queue_links.check_in_url(state, db, appointment_id, row["ends"]),
+            expires_at=row["ends"] + queue_links.CHECK_IN_GRACE,
+        )
 
     @get(
         "/entries/{entry_id:str}",

@@ -92,3 +92,11 @@ class MetricsRow(msgspec.Struct, kw_only=True):
     mean_service_minutes: float | None
     peak_queue_length: int
     mean_queue_length: float
+
+
+class CheckInLink(msgspec.Struct, kw_only=True):
+    """The customer's own check-in link for an appointment (for a reminder text or email)."""
+
+    appointment_id: int
+    url: str
+    expires_at: dt.datetime

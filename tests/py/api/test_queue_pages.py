@@ -76,11 +76,17 @@ def test_screen_status_page_link_and_kiosk(
 
     # The customer's own check-in link.
     from slotoptim.api import queue_tokens
-    from slotoptim.tokens import signing_key
 
-    key = signing_key(db)
     appointment = appointment_id(db, "before")
-    link = queue_tokens.make(key, "check_in", appointment, int(dt.datetime(2026, 11, 25, tzinfo=dt.UTC).timestamp()))
+    given = client.get(f"/v1/queue/appointments/{appointment}/check-in-link", headers=keys.headers("readonly"))
+    assert given.status_code == 200 and given.json()["url"].startswith("https://api.clinic.example/here/")
+    link = given.json()["url"].rsplit("/", 1)[1]
+    other = client.get(f"/v1/queue/appointments/{appointment}/check-in-link", headers=keys.headers("other_admin"))
+    assert other.status_code == 404
+    forged = queue_tokens.make(
+        b"k" * 32, "check_in", appointment, int(dt.datetime(2026, 11, 25, tzinfo=dt.UTC).timestamp())
+    )
+    assert client.get(f"/here/{forged}").status_code == 404
     here = client.get(f"/here/{link}")
     assert here.status_code == 200 and "Are you here?" in here.text and "1:30 PM" in here.text
     went = client.post(f"/here/{link}", data={"token": link}, follow_redirects=False)
