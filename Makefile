@@ -69,6 +69,8 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/queue_bench.py
+	$(BIN)/slotoptim queue evaluate --history-sessions 120 --test-sessions 100
 
 FAULT_ROUNDS ?= 80
 faults: install ## fault runs at full size, printing their figures: a Twilio outage of 5,000 texts, 3 x kill -9, a database restart, claims racing staff bookings (FAULT_ROUNDS rounds)

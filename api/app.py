@@ -25,9 +25,11 @@ from slotoptim.api.metrics import Metrics
 from slotoptim.api.middleware import check_request, request_metrics
 from slotoptim.api.oidc import OidcVerifier
 from slotoptim.api.openapi import document, openapi_config
+from slotoptim.api.queue_hub import QueueHub
 from slotoptim.api.request_id import request_ids
 from slotoptim.api.routes import ROUTES
 from slotoptim.api.routes.deps import DEPENDENCIES
+from slotoptim.api.routes.queue_pages import board_for
 from slotoptim.api.settings import ApiSettings, utc_now
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +51,8 @@ def create_app(settings: ApiSettings) -> Litestar:
         else redis.Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     )
     oidc = None if settings.oidc is None else OidcVerifier(settings.oidc)
+    # The process's one LISTEN connection for the live queue pages.
+    hub = QueueHub(settings.database_url, lambda topic: board_for(db, topic, settings.clock()))
     state = State(
         {
             "settings": settings,
@@ -57,15 +61,18 @@ def create_app(settings: ApiSettings) -> Litestar:
             "clock": settings.clock,
             "metrics": Metrics(db),
             "authenticator": Authenticator(db, oidc),
+            "queue_hub": hub,
         }
     )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         db.open()
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             db.close()
             if cache is not None:
                 cache.close()

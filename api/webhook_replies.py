@@ -13,6 +13,8 @@ HELP = "Reply YES to take an opening we offered you, or STOP to stop these texts
 STOPPED = "You're unsubscribed and will get no more texts from us. Reply START to subscribe again."
 STARTED = "You're subscribed again. Reply STOP to unsubscribe."
 NO_OFFER = "We couldn't find an open offer for this number. It may have expired."
+CHECKED_IN = "You're checked in. We'll call you when it's your turn."
+NO_VISIT_TODAY = "We couldn't find a visit today for this number. Please check in at the desk."
 
 CLAIM = {
     "booked": "You're booked. A confirmation follows.",

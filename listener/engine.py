@@ -18,6 +18,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,9 @@ def engine_channels(conn: psycopg.Connection[Any]) -> list[str]:
     return names
 
 
+HEADS_UP_SECONDS = 60.0
+
+
 def log(event: str, **fields: Any) -> None:
     # Structured, and never personal data: ids and counts only.
     print(json.dumps({"event": event, **fields}, default=str), file=sys.stderr, flush=True)
@@ -61,6 +65,7 @@ class Engine:
         self.stopping = threading.Event()
         self.passes = 0
         self._lost_connection = False
+        self._heads_up_due = 0.0
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -68,12 +73,24 @@ class Engine:
     def run_pass(self) -> dict[str, int]:
         with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
+            self._heads_up(conn)
         sent = self.sender.drain()
         self.passes += 1
         started, advanced = (int(row[0]), int(row[1])) if row else (0, 0)
         if started or advanced or sent:
             log("engine_pass", campaigns_started=started, campaigns_advanced=advanced, messages=sent)
         return {"campaigns_started": started, "campaigns_advanced": advanced, "messages": sent}
+
+    def _heads_up(self, conn: psycopg.Connection[Any]) -> None:
+        """Running-late texts of the check-in queue, at most once a minute: each looks at every
+        provider's forecast, and a heads-up a minute later is as useful."""
+        now = time.monotonic()
+        if now < self._heads_up_due:
+            return
+        self._heads_up_due = now + HEADS_UP_SECONDS
+        row = conn.execute("select slotoptim.queue_heads_up(%s)", (self.clock(),)).fetchone()
+        if row and row[0]:
+            log("queue_heads_up", messages=int(row[0]))
 
     def run(self) -> None:
         backoff = RECONNECT_FIRST_SECONDS

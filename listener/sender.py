@@ -48,17 +48,22 @@ from slotoptim.tokens import make_token, signing_key
 
 logger = logging.getLogger(__name__)
 
+# A running-late heads-up names its appointment through queue_heads_up (the check-in queue).
 FACTS = """
 select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.name as org_name,
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
-       p.name as provider_name, lower(ofr.slot) as starts, ofr.expires_at, ofr.status as offer_status,
-       m.attempt_id, m.attempt_started_at
+       coalesce(p.name, hp.name) as provider_name, coalesce(lower(ofr.slot), lower(ha.period)) as starts,
+       ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
+       h.predicted_delay_minutes as delay_minutes
   from slotoptim_private.message m
   join slotoptim_private.organisation o on o.id = m.org_id
   join slotoptim_private.customer c on c.id = m.customer_id
   left join slotoptim_private.offer ofr on ofr.id = m.offer_id
   left join slotoptim_private.gap g on g.id = ofr.gap_id
   left join slotoptim_private.provider p on p.id = g.provider_id
+  left join slotoptim_private.queue_heads_up h on h.message_id = m.id
+  left join slotoptim_private.appointment ha on ha.id = h.appointment_id
+  left join slotoptim_private.provider hp on hp.id = ha.provider_id
  where m.id = any(%s)"""
 
 
@@ -177,6 +182,7 @@ class Sender:
             expires=row["expires_at"],
             customer_tz=row["customer_tz"],
             link=link,
+            delay_minutes=row["delay_minutes"],
         )
         return OutboundMessage(
             message_id=int(row["id"]),

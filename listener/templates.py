@@ -28,6 +28,8 @@ class MessageFacts:
     expires: dt.datetime | None
     customer_tz: str
     link: str | None
+    # Running-late heads-up: the provider's predicted delay, rounded to 5 minutes.
+    delay_minutes: int | None = None
 
 
 def _day_time(value: dt.datetime, tz: ZoneInfo, *, short: bool = False) -> str:
@@ -66,6 +68,17 @@ def _variants(f: MessageFacts) -> list[Callable[[str, str], str]]:
         return [
             lambda p, o: f"{o}: you're booked with {p} on {when}. Reply HELP for help. {STOP}",
             lambda p, o: f"Booked with {p} {when_short}. {STOP}",
+        ]
+    if f.kind == "running_late":
+        at = _time(f.starts, tz) if f.starts else ""
+        n = f.delay_minutes or 0
+        return [
+            lambda p, o: (
+                f"{o}: {p} is running about {n} min late today. Your {at} visit may start later;"
+                f" please still come on time. {STOP}"
+            ),
+            lambda p, o: f"{o}: {p} is running about {n} min late. Your {at} visit may start later. {STOP}",
+            lambda p, o: f"{p} is running ~{n} min late. Your {at} visit may start later. {STOP}",
         ]
     if f.kind == "preferences":
         return [
@@ -126,4 +139,5 @@ def subject(facts: MessageFacts) -> str:
         "filled": f"{facts.org_name}: that opening has been filled",
         "retracted": f"{facts.org_name}: that opening is no longer available",
         "booked": f"{facts.org_name}: your appointment is booked",
+        "running_late": f"{facts.org_name}: your provider is running late",
     }.get(facts.kind, f"{facts.org_name}: waitlist update")

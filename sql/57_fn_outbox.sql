@@ -265,7 +265,7 @@ as $$
   update slotoptim_private.waitlist_entry set status = 'paused' where customer_id = p_customer_id and status = 'active';
 $$;
 
--- An inbound text from a phone number, already classified (stop, start, help, yes, other).
+-- An inbound text from a phone number, already classified (stop, start, help, yes, here, other).
 -- Returns what was done and, for "yes", the claim outcome. Every customer with that number in the
 -- organisation is affected (one phone can belong to a family).
 create or replace function slotoptim.inbound_text(org_id bigint, from_phone text, intent text,
@@ -279,6 +279,7 @@ declare
   v_customer slotoptim_private.customer;
   v_offer_id bigint;
   v_claim record;
+  v_entry_id bigint;
 begin
   select c.* into v_customer from slotoptim_private.customer as c
    where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
@@ -321,6 +322,11 @@ begin
       outcome := v_claim.outcome;
       appointment_id := v_claim.appointment_id;
     end if;
+  elsif inbound_text.intent = 'here' then
+    -- HERE checks the customer in for their appointment of the day (the check-in queue).
+    v_entry_id := slotoptim_private.queue_check_in_by_phone(inbound_text.org_id, inbound_text.from_phone, inbound_text.at);
+    appointment_id := (select e.appointment_id from slotoptim_private.queue_entry as e where e.id = v_entry_id);
+    action := case when appointment_id is null then 'no_appointment_today' else 'checked_in' end;
   elsif inbound_text.intent = 'help' then
     action := 'help';
   else

@@ -4,7 +4,8 @@ Routing an inbound text: SlotOptim sends from one number for every organisation 
 the To number cannot tell organisations apart; the sender's phone does. STOP and START apply in
 every organisation where a customer has that phone (they share the sending number, and a refusal
 must be honoured everywhere it could be ignored); YES goes to the organisation whose open offer
-reached that phone last (the one the customer is answering); HELP and anything else change
+reached that phone last (the one the customer is answering); HERE checks in at the organisation
+whose appointment with that phone starts soonest around now; HELP and anything else change
 nothing. Each organisation's work runs as the application role for that organisation.
 
 Idempotency: the delivery's row in slotoptim_private.webhook_event is inserted in the same
@@ -59,6 +60,17 @@ def _orgs_for(conn: Conn, phone: str, intent: str, at: dt.datetime) -> list[int]
             (phone, at),
         ).fetchone()
         return [] if row is None else [int(row["org_id"])]
+    if intent == "here":
+        # The organisation whose appointment with this phone starts soonest around now.
+        row = conn.execute(
+            "select a.org_id from slotoptim_private.appointment as a"
+            " join slotoptim_private.customer as c on c.id = a.customer_id"
+            " where c.phone = %s and a.status in ('booked', 'confirmed', 'arrived')"
+            " and upper(a.period) > %s - interval '2 hours' and lower(a.period) < %s + interval '14 hours'"
+            " order by lower(a.period), a.id limit 1",
+            (phone, at, at),
+        ).fetchone()
+        return [] if row is None else [int(row["org_id"])]
     return []
 
 
@@ -87,7 +99,8 @@ def inbound(
         outcome = next((o for a, o in actions if a == "claim"), None)
         if intent == "yes" and outcome is None:
             outcome = _late_outcome(conn, phone, at)
-        reply = _reply(intent, bool(orgs), outcome)
+        checked_in = any(a == "checked_in" for a, _ in actions)
+        reply = _reply(intent, bool(orgs), outcome, checked_in)
         conn.execute(
             "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
             " where provider_id = %s and kind = 'inbound'",
@@ -110,13 +123,15 @@ def _late_outcome(conn: Conn, phone: str, at: dt.datetime) -> str | None:
     return {"retracted": "filled", "expired": "expired", "claimed": "already_yours"}.get(str(row["status"]))
 
 
-def _reply(intent: str, known: bool, outcome: str | None) -> str:
+def _reply(intent: str, known: bool, outcome: str | None, checked_in: bool = False) -> str:
     if intent == "stop":
         return replies.STOPPED
     if intent == "start":
         return replies.STARTED if known else replies.HELP
     if intent == "yes":
         return replies.claim_reply(outcome)
+    if intent == "here":
+        return replies.CHECKED_IN if checked_in else replies.NO_VISIT_TODAY
     return replies.HELP
 
 

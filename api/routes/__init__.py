@@ -18,6 +18,20 @@ from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.offers import instant_claim, start_offers
+from slotoptim.api.routes.queue import QueueController
+from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
+from slotoptim.api.routes.queue_pages import (
+    queue_here,
+    queue_here_submit,
+    queue_kiosk,
+    queue_kiosk_submit,
+    queue_screen,
+    queue_screen_events,
+    queue_screen_single,
+    queue_script,
+    queue_status,
+    queue_status_events,
+)
 from slotoptim.api.routes.settings import SettingsController
 from slotoptim.api.routes.system import healthz, metrics, readyz
 from slotoptim.api.routes.waitlist import WaitlistController
@@ -38,6 +52,7 @@ V1 = Router(
         SettingsController,
         kpis,
         ApiKeyController,
+        QueueController,
     ],
 )
 
@@ -54,4 +69,16 @@ ROUTES: list[ControllerRouterHandler] = [
     login_form,
     login,
     logout,
+    queue_screen_single,
+    queue_screen,
+    queue_screen_events,
+    queue_status,
+    queue_status_events,
+    queue_here,
+    queue_here_submit,
+    queue_kiosk,
+    queue_kiosk_submit,
+    queue_script,
+    queue_dashboard,
+    queue_dashboard_act,
 ]

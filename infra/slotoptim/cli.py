@@ -25,7 +25,12 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 # Command groups of the [ml] extra: module path -> the group they add.
-OPTIONAL_GROUPS = ("slotoptim.ml.cli", "slotoptim.ml.optimize.cli", "slotoptim.ml.simulate.cli")
+OPTIONAL_GROUPS = (
+    "slotoptim.ml.cli",
+    "slotoptim.ml.optimize.cli",
+    "slotoptim.ml.simulate.cli",
+    "slotoptim.ml.queue.cli",
+)
 
 
 class UsageError(Exception):

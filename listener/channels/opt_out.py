@@ -1,4 +1,5 @@
-"""What an inbound SMS/WhatsApp reply means to us: opt-out, opt-in, help, offer acceptance, or other.
+"""What an inbound SMS/WhatsApp reply means to us: opt-out, opt-in, help, offer acceptance, check-in
+(HERE), or other.
 
 Twilio itself acts on exact keywords only (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, OPTOUT,
 REVOKE; START, UNSTOP, YES; HELP, INFO) and only on SMS long codes. The TCPA lets a patient revoke
@@ -24,7 +25,7 @@ import re
 import unicodedata
 from typing import Literal
 
-InboundKind = Literal["stop", "start", "help", "yes", "other"]
+InboundKind = Literal["stop", "start", "help", "yes", "here", "other"]
 
 STOP_WORDS = frozenset(
     {
@@ -51,6 +52,8 @@ STOP_WORDS = frozenset(
 START_WORDS = frozenset({"start", "unstop"})
 HELP_WORDS = frozenset({"help", "info", "ayuda"})
 YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "yes please", "confirm", "confirmed", "si"})
+# Checking in for today's visit (the check-in queue); exact words, like YES.
+HERE_WORDS = frozenset({"here", "i m here", "im here", "i am here", "arrived", "check in", "checkin", "aqui", "llegue"})
 
 # What a patient asks us to stop doing, or stop sending.
 _CONTACT = (
@@ -97,4 +100,6 @@ def classify_inbound(text: str) -> InboundKind:
         return "help"
     if words in YES_WORDS:
         return "yes"
+    if words in HERE_WORDS:
+        return "here"
     return "other"

@@ -183,3 +183,20 @@ def test_the_public_url_may_carry_a_path_prefix_and_a_query(make_client: Callabl
         query="practice=acme",
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_here_checks_the_customer_in_for_todays_visit(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    c0 = db.execute("select phone from slotoptim_private.customer where key = 'c0' order by org_id limit 1").fetchone()
+    assert c0 is not None
+    answer = post_signed(client, INBOUND, inbound("I'm here", c0["phone"]))
+    assert answer.status_code == 200, answer.text
+    assert "You're checked in" in answer.text
+    rows = db.execute(
+        "select e.source, a.key, a.status from slotoptim_private.queue_entry e"
+        " join slotoptim_private.appointment a on a.id = e.appointment_id"
+    ).fetchall()
+    assert rows == [{"source": "sms", "key": "before", "status": "arrived"}]  # 13:30, the first of the day
+    nobody = post_signed(client, INBOUND, inbound("HERE", "+16175550001"))
+    assert "couldn't find a visit today" in nobody.text

@@ -1,0 +1,1 @@
+"""The check-in queue's evaluation: replayed clinic days scoring the wait estimates."""
