@@ -184,22 +184,6 @@ class GoogleCalendar:
             yield Page(items, response["nextSyncToken"])
             return
 
-    def busy(self, lo: dt.datetime, hi: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-        body = {
-            "timeMin": lo.astimezone(dt.UTC).isoformat(),
-            "timeMax": hi.astimezone(dt.UTC).isoformat(),
-            "items": [{"id": self.calendar_id}],
-        }
-        response = self._execute(self.service.freebusy().query(body=body))
-        periods = response.get("calendars", {}).get(self.calendar_id, {}).get("busy", [])
-        return [
-            (
-                dt.datetime.fromisoformat(p["start"].replace("Z", "+00:00")),
-                dt.datetime.fromisoformat(p["end"].replace("Z", "+00:00")),
-            )
-            for p in periods
-        ]
-
     # -- outbound --------------------------------------------------------------------------------
 
     def _body(self, event: OutboundEvent) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 wire format (reference/integrations.md §1): events.list with singleEvents/showDeleted/paging and
 nextSyncToken on the last page only, incremental lists by syncToken (with tombstones), 410
 fullSyncRequired for an invalidated token, events insert/patch/delete with client-chosen ids
-(409 duplicate), freeBusy.query, events.watch and channels.stop, push notifications with the
+(409 duplicate), events.watch and channels.stop, push notifications with the
 X-Goog-* headers and no body, and the token endpoint (refresh_token grant, invalid_grant).
 Failures can be queued (429 with Retry-After, 403 rateLimitExceeded, 500).
 """
@@ -267,9 +267,6 @@ class GoogleStandin:
         if failure is not None:
             h._send(failure[0], failure[2], failure[1])
             return
-        if path == f"{API}/freeBusy" and method == "POST":
-            self._free_busy(h, json.loads(h._body()))
-            return
         if path == f"{API}/channels/stop" and method == "POST":
             body = json.loads(h._body())
             channel = self.state.channels.get(body.get("id", ""))
@@ -424,29 +421,6 @@ class GoogleStandin:
             },
         )
         threading.Thread(target=self._post_notification, args=(channel, "sync"), daemon=True).start()
-
-    def _free_busy(self, h: Any, body: dict[str, Any]) -> None:
-        lo = dt.datetime.fromisoformat(body["timeMin"].replace("Z", "+00:00"))
-        hi = dt.datetime.fromisoformat(body["timeMax"].replace("Z", "+00:00"))
-        calendars: dict[str, Any] = {}
-        for item in body.get("items", []):
-            busy = []
-            for e in self.state.events.get(item["id"], {}).values():
-                if e.get("status") == "cancelled" or e.get("transparency") == "transparent":
-                    continue
-                start, end = _instant(e.get("start")), _instant(e.get("end"))
-                if start is not None and end is not None and start < hi and end > lo:
-                    busy.append({"start": start.isoformat(), "end": end.isoformat()})
-            calendars[item["id"]] = {"busy": sorted(busy, key=lambda b: b["start"])}
-        h._send(
-            200,
-            {
-                "kind": "calendar#freeBusy",
-                "timeMin": body["timeMin"],
-                "timeMax": body["timeMax"],
-                "calendars": calendars,
-            },
-        )
 
 
 def _instant(value: dict[str, Any] | None) -> dt.datetime | None:
