@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from calsync.google_standin import GoogleStandin, running
+from calsync.radicale_server import radicale
 from integrations.practice import use_test_key
 
 
@@ -19,3 +21,10 @@ def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[GoogleStandin]:
         monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "test-client-secret")
         standin.grant("1//refresh-dr-a")
         yield standin
+
+
+@pytest.fixture
+def caldav_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    use_test_key(monkeypatch)
+    with radicale(tmp_path) as url:
+        yield url
