@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
+from slotoptim.api.routes.calendar import connect_calendar, google_push, oauth_callback, read_calendar
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
 from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
@@ -36,6 +37,8 @@ V1 = Router(
         SettingsController,
         kpis,
         ApiKeyController,
+        read_calendar,
+        connect_calendar,
     ],
 )
 
@@ -43,6 +46,8 @@ ROUTES: list[ControllerRouterHandler] = [
     V1,
     twilio_inbound,
     twilio_status,
+    oauth_callback,
+    google_push,
     healthz,
     readyz,
     metrics,

@@ -10,7 +10,7 @@ from slotoptim.calendar.model import CalendarAdapter
 from slotoptim.db import fetch_dict
 from slotoptim.integrations.connections import Connection
 
-KINDS = ("google", "caldav")
+KINDS = ("google", "caldav", "ics")
 
 
 def provider_timezone(conn: psycopg.Connection[Any], connection: Connection) -> str:
@@ -35,4 +35,8 @@ def open_adapter(conn: psycopg.Connection[Any], connection: Connection) -> Calen
             timezone,
             mode=str(connection.config.get("sync") or "sync-collection"),
         )
+    if connection.kind == "ics":
+        from slotoptim.calendar.ics import IcsFeed
+
+        return IcsFeed(str(connection.config["url"]), timezone)
     raise ValueError(f"no calendar adapter for kind {connection.kind!r}")

@@ -63,9 +63,12 @@ def _as_datetime(value: Any, tz: str) -> dt.datetime:
 
 
 def expand(href: str, etag: str | None, data: str, tz: str, at: dt.datetime) -> list[Item]:
-    """The busy/free instances of one calendar resource, grouped under its href."""
+    """The busy/free instances of one calendar resource (or a whole feed), grouped under its href."""
     group = href + "#"
-    calendar = icalendar.Calendar.from_ical(data)
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as exc:
+        raise PermanentError(f"calendar data of {href} does not parse: {exc}") from None
     items = []
     lo, hi = at - WINDOW_BEFORE, at + WINDOW_AHEAD
     for event in recurring_ical_events.of(calendar).between(lo, hi):
@@ -79,9 +82,13 @@ def expand(href: str, etag: str | None, data: str, tz: str, at: dt.datetime) -> 
             str(event.get("STATUS", "CONFIRMED")).upper() != "CANCELLED"
             and str(event.get("TRANSP", "OPAQUE")).upper() != "TRANSPARENT"
         )
+        # Several events can share a resource (a feed): the UID tells their instances apart.
+        uid = str(event.get("UID") or "")
         items.append(
             Item(
-                id=group + instance.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
+                id=group
+                + (uid + "/" if href == "feed" else "")
+                + instance.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
                 etag=etag,
                 start=start,
                 end=end,

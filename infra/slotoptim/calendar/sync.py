@@ -136,7 +136,7 @@ def sync_due(url: str, every: dt.timedelta, at: dt.datetime | None = None) -> li
         due = [
             int(r[0])
             for r in conn.execute(
-                "select * from slotoptim.external_syncs_due('calendar', %s, %s)", (every, at)
+                "select * from slotoptim.external_syncs_due('calendar', %s, %s, %s)", (every, every * 12, at)
             ).fetchall()
         ]
     return [sync_connection(url, cid, at) for cid in due]
