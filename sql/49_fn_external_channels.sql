@@ -83,3 +83,54 @@ $$;
 
 comment on function slotoptim.external_channels_due(text, interval, timestamptz) is
   'Ids of healthy connections with no live push channel lasting beyond at + renew_before (open or renew one).';
+
+-- The system extended a channel (Graph PATCH of expirationDateTime): same channel, later expiry.
+create or replace function slotoptim.external_channel_renewed(channel_id bigint, expires_at timestamptz)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.external_channel as ch
+     set expires_at = external_channel_renewed.expires_at, status = 'active'
+   where ch.id = external_channel_renewed.channel_id;
+$$;
+
+comment on function slotoptim.external_channel_renewed(bigint, timestamptz) is
+  'Records that a push channel was extended until expires_at.';
+
+-- A lifecycle message about a channel (Graph): reauthorizationRequired asks for a renewal now,
+-- subscriptionRemoved for a new channel, missed for a full resync; each also asks for a sync,
+-- since changes may have gone unannounced.
+create or replace function slotoptim.external_channel_lifecycle(channel_id bigint, lifecycle_event text,
+                                                                at timestamptz default now())
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_channel slotoptim_private.external_channel;
+begin
+  select ch.* into v_channel from slotoptim_private.external_channel as ch
+   where ch.id = external_channel_lifecycle.channel_id for update;
+  if v_channel.id is null then
+    return 'ignored';
+  end if;
+  if external_channel_lifecycle.lifecycle_event = 'reauthorizationRequired' then
+    update slotoptim_private.external_channel as ch set expires_at = least(ch.expires_at, external_channel_lifecycle.at)
+     where ch.id = v_channel.id;
+  elsif external_channel_lifecycle.lifecycle_event = 'subscriptionRemoved' then
+    update slotoptim_private.external_channel as ch set status = 'stopped' where ch.id = v_channel.id;
+  elsif external_channel_lifecycle.lifecycle_event = 'missed' then
+    perform slotoptim.external_cursor_reset(v_channel.connection_id);
+  else
+    return 'ignored';
+  end if;
+  perform slotoptim.external_sync_requested(v_channel.connection_id, external_channel_lifecycle.at);
+  return external_channel_lifecycle.lifecycle_event;
+end;
+$$;
+
+comment on function slotoptim.external_channel_lifecycle(bigint, text, timestamptz) is
+  'Handles a lifecycle message of a push channel (reauthorizationRequired, subscriptionRemoved, missed) and requests a sync.';

@@ -4,8 +4,11 @@ webhooks Google and Microsoft call (/webhooks/google/calendar, /webhooks/microso
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
@@ -159,3 +162,86 @@ def google_push(request: Request[Any, Any, Any], db: Db, now: Now) -> Response[s
             number = headers.get("x-goog-message-number") or "0"
             push.received(conn, channel, int(number) if number.isdigit() else 0, now)
     return Response("", media_type=MediaType.TEXT)
+
+
+def _graph_notifications(db: Db, data: bytes, now: dt.datetime, lifecycle: bool) -> None:
+    try:
+        body = json.loads(data or b"{}")
+        notifications = body.get("value") if isinstance(body, dict) else None
+    except ValueError:
+        notifications = None
+    if not isinstance(notifications, list):
+        raise HTTPException(status_code=400, detail="body: expected a change notification collection")
+    with db.owner() as conn:
+        for note in notifications:
+            if not isinstance(note, dict):
+                continue
+            channel = push.verify(conn, str(note.get("subscriptionId") or ""), note.get("clientState"), None, now)
+            if channel is None:
+                # clientState does not match: not from our subscription; do not act on it.
+                continue
+            if lifecycle and note.get("lifecycleEvent"):
+                conn.execute(
+                    "select slotoptim.external_channel_lifecycle(%s, %s, %s)",
+                    (channel.id, str(note["lifecycleEvent"]), now),
+                )
+            elif not lifecycle:
+                push.received(conn, channel, 0, now)
+
+
+def _validation(token: str | None) -> Response[str] | None:
+    # The handshake: echo the (already URL-decoded) token as text/plain, 200, within 10 s.
+    if token is None:
+        return None
+    return Response(token, status_code=200, media_type=MediaType.TEXT)
+
+
+@post(
+    "/webhooks/microsoft/calendar",
+    operation_id="microsoftCalendarNotification",
+    summary="Microsoft Graph change notifications (and the subscription validation handshake)",
+    tags=["webhooks"],
+    opt=PUBLIC,
+    status_code=202,
+    media_type=MediaType.TEXT,
+    responses=errors(not_found=False, unprocessable=False),
+)
+async def microsoft_notification(
+    request: Request[Any, Any, Any],
+    db: Db,
+    now: Now,
+    validation_token: Annotated[str | None, QueryParameter(query="validationToken", max_length=2048)] = None,
+) -> Response[str]:
+    """Notifications whose clientState does not match the subscription's are ignored; the others
+    record a sync request. 202 at once: the sync runs in the service."""
+    handshake = _validation(validation_token)
+    if handshake is not None:
+        return handshake
+    # Graph posts the handshake with an empty body; notifications carry JSON.
+    data = await request.body()
+    await anyio.to_thread.run_sync(_graph_notifications, db, data, now, False)
+    return Response("", status_code=202, media_type=MediaType.TEXT)
+
+
+@post(
+    "/webhooks/microsoft/calendar/lifecycle",
+    operation_id="microsoftCalendarLifecycle",
+    summary="Microsoft Graph lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed)",
+    tags=["webhooks"],
+    opt=PUBLIC,
+    status_code=202,
+    media_type=MediaType.TEXT,
+    responses=errors(not_found=False, unprocessable=False),
+)
+async def microsoft_lifecycle(
+    request: Request[Any, Any, Any],
+    db: Db,
+    now: Now,
+    validation_token: Annotated[str | None, QueryParameter(query="validationToken", max_length=2048)] = None,
+) -> Response[str]:
+    handshake = _validation(validation_token)
+    if handshake is not None:
+        return handshake
+    data = await request.body()
+    await anyio.to_thread.run_sync(_graph_notifications, db, data, now, True)
+    return Response("", status_code=202, media_type=MediaType.TEXT)

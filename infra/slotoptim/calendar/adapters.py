@@ -10,7 +10,7 @@ from slotoptim.calendar.model import CalendarAdapter
 from slotoptim.db import fetch_dict
 from slotoptim.integrations.connections import Connection
 
-KINDS = ("google", "caldav", "ics")
+KINDS = ("google", "microsoft", "caldav", "ics")
 
 
 def provider_timezone(conn: psycopg.Connection[Any], connection: Connection) -> str:
@@ -35,6 +35,10 @@ def open_adapter(conn: psycopg.Connection[Any], connection: Connection) -> Calen
             timezone,
             mode=str(connection.config.get("sync") or "sync-collection"),
         )
+    if connection.kind == "microsoft":
+        from slotoptim.calendar.microsoft import GraphCalendar
+
+        return GraphCalendar(str(connection.config.get("user") or "me"), secret_values, timezone)
     if connection.kind == "ics":
         from slotoptim.calendar.ics import IcsFeed
 

@@ -93,10 +93,11 @@ class CalendarService:
             ]
             for cid in due:
                 connection = connections.load(conn, cid)
-                if connection.kind != "google":
-                    continue
                 try:
-                    opened += self._open_google(conn, connection, at)
+                    if connection.kind == "google":
+                        opened += self._open_google(conn, connection, at)
+                    elif connection.kind == "microsoft":
+                        opened += self._open_graph(conn, connection, at)
                 except ExternalError as exc:
                     # Polling stays on for this calendar until a channel opens.
                     log("calendar_channel_failed", connection_id=cid, error=type(exc).__name__)
@@ -128,3 +129,38 @@ class CalendarService:
         if refreshed is not None:
             connections.store_secrets(conn, connection, refreshed)
         return 1
+
+    def _open_graph(self, conn: psycopg.Connection[Any], connection: connections.Connection, at: dt.datetime) -> int:
+        """Renews the live subscription (PATCH), or creates one: Graph validates our URLs first."""
+        from slotoptim.calendar.microsoft import GraphCalendar
+
+        adapter = open_adapter(conn, connection)
+        assert isinstance(adapter, GraphCalendar)
+        # Graph caps event subscriptions below 7 days (older docs: under 3): ask for less than 3.
+        expires = at + min(self.channel_lifetime, dt.timedelta(days=2, hours=23))
+        live = conn.execute(
+            "select id, channel_key from slotoptim_private.external_channel"
+            " where connection_id = %s and status = 'active' order by id desc limit 1",
+            (connection.id,),
+        ).fetchone()
+        try:
+            if live is not None:
+                try:
+                    answer = adapter.renew(str(live[1]), expires)
+                    renewed = dt.datetime.fromisoformat(str(answer["expirationDateTime"])[:19] + "+00:00")
+                    conn.execute("select slotoptim.external_channel_renewed(%s, %s)", (live[0], renewed))
+                    return 1
+                except ExternalError:
+                    pass  # gone: subscribe anew
+            base = (self.public_url or "").rstrip("/")
+            token = push.new_token()
+            answer = adapter.subscribe(
+                f"{base}/webhooks/microsoft/calendar", f"{base}/webhooks/microsoft/calendar/lifecycle", token, expires
+            )
+            created = dt.datetime.fromisoformat(str(answer["expirationDateTime"])[:19] + "+00:00")
+            push.opened(conn, connection.id, str(answer["id"]), None, token, created, at)
+            return 1
+        finally:
+            refreshed = adapter.refreshed_secrets()
+            if refreshed is not None:
+                connections.store_secrets(conn, connection, refreshed)
