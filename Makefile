@@ -51,6 +51,7 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py
 
 SHARED_DATA ?= ../shared/data
 ml-report: install ## full-size learning runs on the real data sets in ../shared/data

@@ -10,18 +10,34 @@ import argparse
 import datetime as dt
 import json
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from slotoptim.calendar.adapters import KINDS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CalendarUsageError(Exception):
+    """A bad option value; the message names the option (exit 2)."""
 
 
 def _usage(message: str) -> Exception:
-    from slotoptim.cli import UsageError
+    return CalendarUsageError(message)
 
-    return UsageError(message)
+
+def _reporting_usage(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except CalendarUsageError as exc:
+            print(f"slotoptim: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+    return run
 
 
 def _provider(conn: Any, key: str, org: str | None) -> tuple[int, int]:
@@ -173,12 +189,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--password-env", help="environment variable holding the CalDAV password")
     p.add_argument("--url", help="CalDAV collection URL or ics feed URL")
     p.add_argument("--ctag", action="store_true", help="CalDAV: use ctag/etag listings instead of sync-collection")
-    p.set_defaults(func=cmd_connect)
+    p.set_defaults(func=_reporting_usage(cmd_connect))
 
     p = commands.add_parser("sync", help="sync linked calendars now and send queued writes")
     p.add_argument("--provider", help="only this provider's calendar")
     p.add_argument("--org", help="organisation key")
-    p.set_defaults(func=cmd_sync)
+    p.set_defaults(func=_reporting_usage(cmd_sync))
 
     p = commands.add_parser("status", help="state of every linked calendar")
     p.add_argument("--org", help="organisation key")
