@@ -190,6 +190,9 @@ $$;
 comment on function slotoptim.external_sync_requested(bigint, timestamptz) is
   'Asks for a sync of a connection as soon as possible (a push arrived) and wakes the service.';
 
+-- An earlier signature (without every_with_push).
+drop function if exists slotoptim.external_syncs_due(text, interval, timestamptz);
+
 -- Connections whose inbound sync is due: not broken or disabled, not held off, and either asked
 -- for by a push since their last sync, or not synced within `every` (`every_with_push` while a
 -- push channel is live: polling is the safety net for lost notifications, not the main path).

@@ -120,15 +120,19 @@ begin
    where not isempty(w.period);
   get diagnostics imported = row_count;
 
-  -- Each busy item points at the appointment that holds (most of) its time.
+  -- Each busy item points at the appointment that holds its time (an index probe per item).
   update slotoptim_private.external_item as i
-     set appointment_id = a.id
-    from slotoptim_private.appointment as a
-   where i.connection_id = p_connection_id and i.origin = 'external' and i.state in ('busy', 'conflict')
-     and i.period && v_want
-     and a.provider_id = v_connection.provider_id and a.source = 'external'
-     and a.status in ('booked', 'confirmed') and a.blocked && i.period
-     and i.appointment_id is distinct from a.id;
+     set appointment_id = x.appointment_id
+    from (select j.id,
+                 (select a.id
+                    from slotoptim_private.appointment as a
+                   where a.provider_id = v_connection.provider_id and a.blocked && j.period
+                     and a.status in ('booked', 'confirmed', 'arrived', 'completed') and a.source = 'external'
+                   limit 1) as appointment_id
+            from slotoptim_private.external_item as j
+           where j.connection_id = p_connection_id and j.origin = 'external' and j.state in ('busy', 'conflict')
+             and j.period && v_want) as x
+   where i.id = x.id and x.appointment_id is not null and i.appointment_id is distinct from x.appointment_id;
 end;
 $$;
 
@@ -154,6 +158,7 @@ declare
   v_dirty tstzmultirange := '{}';
   v_more tstzmultirange;
   v_echoes integer := 0;
+  v_groups text[];
   v_result record;
 begin
   select c.* into v_connection
@@ -234,12 +239,13 @@ begin
    where i.connection_id = v_connection.id and i.external_id = p.external_id and p.period is null;
 
   -- Groups listed in full (the instances of one recurring CalDAV resource): the rest are gone.
+  v_groups := array(select distinct p.grp from pg_temp.external_page as p where p.grp is not null);
   with gone as (
     update slotoptim_private.external_item as i
        set state = 'free', seen_generation = apply_external_items.generation, updated_at = apply_external_items.at
      where i.connection_id = v_connection.id and i.origin = 'external' and i.state in ('busy', 'conflict')
-       and exists (select 1 from pg_temp.external_page as g
-                    where g.grp is not null and pg_catalog.starts_with(i.external_id, g.grp))
+       and cardinality(v_groups) > 0
+       and exists (select 1 from unnest(v_groups) as g(prefix) where pg_catalog.starts_with(i.external_id, g.prefix))
        and not exists (select 1 from pg_temp.external_page as p where p.external_id = i.external_id)
     returning i.period
   )

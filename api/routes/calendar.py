@@ -13,7 +13,6 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
-from litestar.status_codes import HTTP_302_FOUND
 
 from slotoptim.api.errors import invalid
 from slotoptim.api.queries import calendar as q
@@ -52,11 +51,10 @@ def _callback_url(request: Request[Any, Any, Any], state: State) -> str:
 @get(
     "/v1/providers/{key:str}/calendar/connect",
     operation_id="connectProviderCalendar",
-    summary="Start linking a provider's Google or Microsoft calendar (redirects to the consent page)",
+    summary="Start linking a provider's Google or Microsoft calendar: the consent page to open",
     tags=["calendar"],
     opt={"role": "staff"},
     sync_to_thread=True,
-    status_code=HTTP_302_FOUND,
     responses=errors(),
 )
 def connect_calendar(
@@ -77,12 +75,13 @@ def connect_calendar(
         url = oauth.start(ctx.org_id, provider_id, kind, calendar, _callback_url(request, state), now)
     except SecretKeyError as exc:
         raise HTTPException(status_code=503, detail=f"calendar linking is not configured: {exc}") from None
-    return Response({"authorization_url": url}, status_code=HTTP_302_FOUND, headers={"Location": url})
+    return Response({"authorization_url": url}, status_code=200)
 
 
 @get(
     CALLBACK_PATH,
     operation_id="calendarOAuthCallback",
+    include_in_schema=False,
     summary="Where the consent page sends the browser back",
     tags=["calendar"],
     opt=PUBLIC,
@@ -136,6 +135,7 @@ def oauth_callback(
 @post(
     "/webhooks/google/calendar",
     operation_id="googleCalendarPush",
+    include_in_schema=False,
     summary="A Google Calendar watch-channel notification (no body)",
     tags=["webhooks"],
     opt=PUBLIC,
@@ -199,6 +199,7 @@ def _validation(token: str | None) -> Response[str] | None:
 @post(
     "/webhooks/microsoft/calendar",
     operation_id="microsoftCalendarNotification",
+    include_in_schema=False,
     summary="Microsoft Graph change notifications (and the subscription validation handshake)",
     tags=["webhooks"],
     opt=PUBLIC,
@@ -226,6 +227,7 @@ async def microsoft_notification(
 @post(
     "/webhooks/microsoft/calendar/lifecycle",
     operation_id="microsoftCalendarLifecycle",
+    include_in_schema=False,
     summary="Microsoft Graph lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed)",
     tags=["webhooks"],
     opt=PUBLIC,

@@ -96,8 +96,8 @@ def test_connect_with_pkce_then_read_state_and_readyz(
     assert httpx.get(f"{api}/v1/providers/dr-a/calendar/connect?kind=google", headers=readonly).status_code == 403
     assert httpx.get(f"{api}/v1/providers/dr-a/calendar/connect?kind=yahoo", headers=staff).status_code == 400
     start = httpx.get(f"{api}/v1/providers/dr-a/calendar/connect?kind=google&calendar={CAL}", headers=staff)
-    assert start.status_code == 302
-    consent = start.headers["location"]
+    assert start.status_code == 200
+    consent = start.json()["authorization_url"]
     params = parse_qs(urlsplit(consent).query)
     assert params["code_challenge_method"] == ["S256"] and params["access_type"] == ["offline"]
     assert params["scope"] == ["https://www.googleapis.com/auth/calendar.events"]
