@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import json
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ import google.auth.exceptions
 import google_auth_httplib2
 import httplib2
 from google.oauth2.credentials import Credentials
-from googleapiclient import discovery
+from googleapiclient import discovery, discovery_cache
 from googleapiclient.errors import HttpError
 
 from slotoptim.calendar import endpoints
@@ -35,6 +36,17 @@ from slotoptim.integrations.errors import ConnectionBroken, PermanentError, Resy
 NON_BLOCKING_TYPES = {"workingLocation", "birthday"}
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 PAGE_SIZE = 2500
+
+
+@functools.cache
+def calendar_document() -> dict[str, Any]:
+    """The Calendar v3 discovery document the client library ships, parsed once per process
+    (building the client from the file each time costs a JSON parse of ~100 kB per sync)."""
+    text = discovery_cache.get_static_doc("calendar", "v3")
+    if text is None:
+        raise RuntimeError("google-api-python-client ships no calendar v3 discovery document")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def event_id_for(idempotency_key: str) -> str:
@@ -128,12 +140,9 @@ class GoogleCalendar:
         self._initial_token = secrets.get("access_token")
         http = (http_factory or (lambda: httplib2.Http(timeout=30)))()
         self.http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=http)
-        self.service = discovery.build(
-            "calendar",
-            "v3",
+        self.service = discovery.build_from_document(
+            calendar_document(),
             http=self.http,
-            static_discovery=True,
-            cache_discovery=False,
             client_options={"api_endpoint": endpoints.google_calendar_api()},
         )
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from slotoptim.calendar.adapters import open_adapter
-from slotoptim.calendar.sync import SyncReport, sync_connection
+from slotoptim.calendar.sync import SyncReport, sync_on
 from slotoptim.calendar.writer import make_handler
 from slotoptim.integrations import connections, push
 from slotoptim.integrations.errors import ExternalError
@@ -51,10 +52,12 @@ class CalendarService:
 
     def run_pass(self) -> dict[str, int]:
         at = self.clock()
-        reports = self.sync_due(at)
-        assert self.outbox is not None
-        written = self.outbox.drain()
-        opened = self.open_channels(at) if self.public_url else 0
+        # One connection for the whole pass: this runs on every wake-up of the service loop.
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            reports = self.sync_due(at, conn)
+            assert self.outbox is not None
+            written = self.outbox.drain(conn=conn)
+            opened = self.open_channels(at, conn) if self.public_url else 0
         if reports or written or opened:
             log(
                 "calendar_pass",
@@ -66,41 +69,39 @@ class CalendarService:
             )
         return {"synced": len(reports), "writes": written, "channels": opened}
 
-    def sync_due(self, at: dt.datetime) -> list[SyncReport]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            due = [
-                int(r[0])
-                for r in conn.execute(
-                    "select * from slotoptim.external_syncs_due('calendar', %s, %s, %s)",
-                    (self.poll_every, self.poll_every_with_push, at),
-                ).fetchall()
-            ]
-        reports = [sync_connection(self.url, cid, at) for cid in due]
+    def sync_due(self, at: dt.datetime, conn: psycopg.Connection[Any]) -> list[SyncReport]:
+        due = [
+            int(r[0])
+            for r in conn.cursor(row_factory=tuple_row).execute(
+                "select * from slotoptim.external_syncs_due('calendar', %s, %s, %s)",
+                (self.poll_every, self.poll_every_with_push, at),
+            )
+        ]
+        reports = [sync_on(conn, cid, at) for cid in due]
         for report in reports:
             if report.outcome in ("broken", "throttled"):
                 log("calendar_sync_failed", connection_id=report.connection_id, outcome=report.outcome)
         return reports
 
-    def open_channels(self, at: dt.datetime) -> int:
-        """Opens (or renews, with overlap) a watch channel for each Google calendar that needs one."""
+    def open_channels(self, at: dt.datetime, conn: psycopg.Connection[Any]) -> int:
+        """Opens (or renews) the push channel of each Google or Microsoft calendar that needs one."""
         opened = 0
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            due = [
-                int(r[0])
-                for r in conn.execute(
-                    "select * from slotoptim.external_channels_due('calendar', %s, %s)", (self.renew_before, at)
-                ).fetchall()
-            ]
-            for cid in due:
-                connection = connections.load(conn, cid)
-                try:
-                    if connection.kind == "google":
-                        opened += self._open_google(conn, connection, at)
-                    elif connection.kind == "microsoft":
-                        opened += self._open_graph(conn, connection, at)
-                except ExternalError as exc:
-                    # Polling stays on for this calendar until a channel opens.
-                    log("calendar_channel_failed", connection_id=cid, error=type(exc).__name__)
+        due = [
+            int(r[0])
+            for r in conn.cursor(row_factory=tuple_row).execute(
+                "select * from slotoptim.external_channels_due('calendar', %s, %s)", (self.renew_before, at)
+            )
+        ]
+        for cid in due:
+            connection = connections.load(conn, cid)
+            try:
+                if connection.kind == "google":
+                    opened += self._open_google(conn, connection, at)
+                elif connection.kind == "microsoft":
+                    opened += self._open_graph(conn, connection, at)
+            except ExternalError as exc:
+                # Polling stays on for this calendar until a channel opens.
+                log("calendar_channel_failed", connection_id=cid, error=type(exc).__name__)
         return opened
 
     def _open_google(self, conn: psycopg.Connection[Any], connection: connections.Connection, at: dt.datetime) -> int:

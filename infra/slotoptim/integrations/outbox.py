@@ -81,19 +81,25 @@ class OutboxWorker:
             for r in rows
         ]
 
-    def run_once(self) -> int:
-        """Claims and sends one batch; returns how many writes were claimed."""
+    def run_once(self, conn: psycopg.Connection[Any] | None = None) -> int:
+        """Claims and sends one batch; returns how many writes were claimed. `conn`, if given,
+        must be in autocommit mode (each claim and outcome commits on its own)."""
         at = self.clock()
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            claimed = self.claim(conn, at)
-            for write in claimed:
-                self.send(conn, write, at)
+        if conn is None:
+            with psycopg.connect(self.url, autocommit=True) as own:
+                return self._run(own, at)
+        return self._run(conn, at)
+
+    def _run(self, conn: psycopg.Connection[Any], at: dt.datetime) -> int:
+        claimed = self.claim(conn, at)
+        for write in claimed:
+            self.send(conn, write, at)
         return len(claimed)
 
-    def drain(self, limit: int = 100) -> int:
+    def drain(self, limit: int = 100, conn: psycopg.Connection[Any] | None = None) -> int:
         total = 0
         for _ in range(limit):
-            n = self.run_once()
+            n = self.run_once(conn)
             total += n
             if n < self.batch:
                 break
