@@ -69,6 +69,7 @@ bench: install ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/queue_bench.py
 	$(BIN)/slotoptim queue evaluate --history-sessions 120 --test-sessions 100
 

@@ -1,6 +1,6 @@
 """One LISTEN connection per process, fanned out to every browser watching a queue.
 
-The database announces each queue change on the channel slotoptim_queue (ids only). The hub holds
+The database announces each queue change on the channel slotoptim_private.engine_channel('queue') (ids only). The hub holds
 the process's single listening connection; browsers subscribe to a topic (an organisation and a
 location) and get the topic's board, which the hub computes once per burst of changes with a
 pooled connection and hands to every subscriber. So 200 open screens cost one listening
@@ -24,7 +24,8 @@ import psycopg
 
 from slotoptim.api.logs import log_event
 
-CHANNEL = "slotoptim_queue"
+# The NOTIFY channel kind; its name carries the instance secret (sql/45_fn_engine_channel.sql).
+CHANNEL_KIND = "queue"
 Topic = tuple[int, int | None]  # organisation, location (None: its providers without a location)
 Board = dict[str, Any]
 
@@ -123,7 +124,10 @@ class QueueHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    await conn.execute(f"listen {CHANNEL}")
+                    cur = await conn.execute("select slotoptim_private.engine_channel(%s)", (CHANNEL_KIND,))
+                    row = await cur.fetchone()
+                    assert row is not None and row[0] is not None, "engine_channel: run slotoptim migrate"
+                    await conn.execute(psycopg.sql.SQL("listen {}").format(psycopg.sql.Identifier(str(row[0]))))
                     self._listening.set()
                     for topic in list(self.subscribers):  # whatever changed while we were away
                         self.changed(topic)

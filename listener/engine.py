@@ -20,13 +20,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
 from slotoptim.listener.sender import Sender
 
-CHANNEL_KINDS = ("gap", "outbox")
+CHANNEL_KINDS = ("gap", "outbox", "external")
 RECONNECT_FIRST_SECONDS = 0.25
 RECONNECT_CAP_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5
@@ -45,6 +45,12 @@ def engine_channels(conn: psycopg.Connection[Any]) -> list[str]:
 HEADS_UP_SECONDS = 60.0
 
 
+class SidePass(Protocol):
+    """Work run at the start of every pass (the calendar sync): what it frees, the pass then fills."""
+
+    def run_pass(self) -> dict[str, int]: ...
+
+
 def log(event: str, **fields: Any) -> None:
     # Structured, and never personal data: ids and counts only.
     print(json.dumps({"event": event, **fields}, default=str), file=sys.stderr, flush=True)
@@ -57,9 +63,11 @@ class Engine:
         sender: Sender,
         poll_seconds: float = 2.0,
         clock: Callable[[], dt.datetime] | None = None,
+        calendar: SidePass | None = None,
     ) -> None:
         self.url = url
         self.sender = sender
+        self.calendar = calendar
         self.poll_seconds = poll_seconds
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
@@ -71,6 +79,14 @@ class Engine:
         self.stopping.set()
 
     def run_pass(self) -> dict[str, int]:
+        if self.calendar is not None:
+            # First: a cancellation in a practice's calendar becomes a gap this same pass offers.
+            try:
+                self.calendar.run_pass()
+            except psycopg.OperationalError:
+                raise
+            except Exception as exc:
+                log("calendar_pass_failed", error=type(exc).__name__)
         with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
             self._heads_up(conn)

@@ -56,7 +56,7 @@ begin
     end loop;
   end loop;
   if v_count > 0 then
-    perform pg_catalog.pg_notify('slotoptim_outbox',
+    perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
       pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'count', v_count)::text);
   end if;
   return v_count;

@@ -211,6 +211,14 @@ declare
   v_setting text := nullif(pg_catalog.current_setting('slotoptim.actor', true), '');
   v_actor jsonb;
 begin
+  if tg_table_name = 'appointment' then
+    -- A linked calendar's busy time: no customer, no service, nothing clinical, and thousands of
+    -- rows per sync. The link itself (external_connection) is audited. (Nested: other tables
+    -- have no source column, and this statement is only compiled when it runs.)
+    if (case when tg_op = 'DELETE' then old.source else new.source end) = 'external' then
+      return null;
+    end if;
+  end if;
   if tg_op in ('UPDATE', 'DELETE') then
     v_old := slotoptim_private.audit_values(pg_catalog.to_jsonb(old), tg_argv);
     v_org := old.org_id;
@@ -274,7 +282,9 @@ begin
         ('organisation_settings', array['*']),
         ('learning_settings', array['*']),
         ('buffer_rule', array['*']),
-        ('cascade_wave', array['*'])
+        ('cascade_wave', array['*']),
+        -- Who linked which calendar and when it broke; the sealed secret and the sync counters never.
+        ('external_connection', array['id', 'provider_id', 'purpose', 'kind', 'config', 'state'])
       ) as s(tbl, cols)
      where pg_catalog.to_regclass('slotoptim_private.' || s.tbl) is not null
   loop

@@ -33,6 +33,8 @@ begin
                   when 'slotoptim_private.message'::regclass then array['body', 'to_address']
                   when 'slotoptim_private.customer'::regclass then array['phone', 'email']
                   when 'slotoptim_private.api_key'::regclass then array['prefix', 'secret_sha256']
+                  -- Nor are a connection's sealed secrets, even as ciphertext.
+                  when 'slotoptim_private.external_connection'::regclass then array['secret', 'secret_key_id']
                 end;
     if v_hidden is not null then
       select string_agg(quote_ident(a.attname), ', ' order by a.attnum)

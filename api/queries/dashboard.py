@@ -131,6 +131,15 @@ class Cell:
 
 
 @dataclass
+class CalendarRow:
+    provider: str
+    kind: str
+    state: str
+    last_sync: str
+    note: str  # the last error of a broken calendar, or what was synced
+
+
+@dataclass
 class Dashboard:
     practice: str
     timezone: str
@@ -152,6 +161,7 @@ class Dashboard:
     heatmap: list[tuple[str, list[Cell]]] = field(default_factory=list)
     heatmap_from: str = ""
     heatmap_to: str = ""
+    calendars: list[CalendarRow] = field(default_factory=list)
 
 
 def _when(at: dt.datetime, tz: ZoneInfo) -> str:
@@ -328,4 +338,28 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
         heatmap=grid,
         heatmap_from=f"{heat_start:%b} {heat_start.day}",
         heatmap_to=f"{heat_end - dt.timedelta(days=1):%b} {(heat_end - dt.timedelta(days=1)).day}",
+        calendars=calendars(conn, tz),
     )
+
+
+def calendars(conn: Conn, tz: ZoneInfo) -> list[CalendarRow]:
+    """Linked calendars, broken ones first: a revoked grant must not go unnoticed."""
+    rows = conn.execute(
+        "select provider_key, kind, state, last_sync_at, last_error, items_imported, writes_done, writes_pending"
+        " from slotoptim.calendar_connections order by state = 'ok', provider_key"
+    ).fetchall()
+    return [
+        CalendarRow(
+            provider=str(r["provider_key"]),
+            kind=str(r["kind"]),
+            state=str(r["state"]),
+            last_sync="never" if r["last_sync_at"] is None else _when(r["last_sync_at"], tz),
+            note=(
+                f"Reconnect: {r['last_error']}"
+                if r["state"] == "broken"
+                else f"{r['items_imported']} events imported, {r['writes_done']} bookings written,"
+                f" {r['writes_pending']} waiting"
+            ),
+        )
+        for r in rows
+    ]

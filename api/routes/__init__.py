@@ -11,6 +11,14 @@ from litestar.types import ControllerRouterHandler
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
+from slotoptim.api.routes.calendar import (
+    connect_calendar,
+    google_push,
+    microsoft_lifecycle,
+    microsoft_notification,
+    oauth_callback,
+    read_calendar,
+)
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
@@ -53,6 +61,8 @@ V1 = Router(
         kpis,
         ApiKeyController,
         QueueController,
+        read_calendar,
+        connect_calendar,
     ],
 )
 
@@ -60,6 +70,10 @@ ROUTES: list[ControllerRouterHandler] = [
     V1,
     twilio_inbound,
     twilio_status,
+    oauth_callback,
+    google_push,
+    microsoft_notification,
+    microsoft_lifecycle,
     healthz,
     readyz,
     metrics,

@@ -216,7 +216,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         lease_seconds=args.lease_seconds,
     )
     sender = Sender(url, channels, config, limiter=shared_rate_limiter())
-    engine = Engine(url, sender, poll_seconds=args.poll_seconds)
+    from slotoptim.calendar.service import CalendarService
+
+    # Push needs an https address Google and Graph can reach; without one, calendars are polled.
+    calendar = CalendarService(url, public_url=os.environ.get("SLOTOPTIM_CALENDAR_PUSH_URL") or None)
+    engine = Engine(url, sender, poll_seconds=args.poll_seconds, calendar=calendar)
     if args.no_api:
         run_until_signalled(engine)
         return EXIT_OK
@@ -416,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["url", "psql", "stop"])
     p.add_argument("psql_args", nargs=argparse.REMAINDER, help="with psql: passed on to psql (e.g. -c 'select 1')")
     p.set_defaults(func=cmd_db)
+
+    from slotoptim.calendar.cli import register as register_calendar
+
+    register_calendar(sub)
 
     for module_name in OPTIONAL_GROUPS:
         try:

@@ -46,8 +46,17 @@ def fuzz_db(pg_admin_url: str, template_url: str) -> Iterator[ApiDb]:
 
 @pytest.fixture(scope="module")
 def server(fuzz_db: ApiDb) -> Iterator[str]:
-    with live_server(replace(base_settings(fuzz_db.url), pool_max=8)) as url:
-        yield url
+    # Linking calendars seals OAuth state with this key; without one the route answers 503.
+    previous = os.environ.get("SLOTOPTIM_SECRET_KEY")
+    os.environ["SLOTOPTIM_SECRET_KEY"] = "a2V5LWZvci10aGUtZnV6ei1ydW4tb25seS0zMmJ5dGU="
+    try:
+        with live_server(replace(base_settings(fuzz_db.url), pool_max=8)) as url:
+            yield url
+    finally:
+        if previous is None:
+            os.environ.pop("SLOTOPTIM_SECRET_KEY", None)
+        else:
+            os.environ["SLOTOPTIM_SECRET_KEY"] = previous
 
 
 # A schema-valid request may still be refused for what OpenAPI cannot say (end before start, a

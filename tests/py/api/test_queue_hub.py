@@ -13,7 +13,9 @@ from api.conftest import ApiDb, Keys, base_settings
 from api.live_server import live_server
 from api.queue_helpers import add_location
 
-LISTENER = "select pid from pg_stat_activity where datname = current_database() and query = 'listen slotoptim_queue'"
+LISTENER = (
+    "select pid from pg_stat_activity where datname = current_database() and query like 'listen \"slotoptim_queue_%'"
+)
 
 
 async def _watch(base: str, headers: dict[str, str], url: str) -> list[str]:
