@@ -1,6 +1,7 @@
 """One LISTEN connection per process, fanned out to every browser watching a queue.
 
-The database announces each queue change on the channel slotoptim_private.engine_channel('queue') (ids only). The hub holds
+The database announces each queue change on the channel slotoptim_private.engine_channel('queue')
+(ids only). The hub holds
 the process's single listening connection; browsers subscribe to a topic (an organisation and a
 location) and get the topic's board, which the hub computes once per burst of changes with a
 pooled connection and hands to every subscriber. So 200 open screens cost one listening
