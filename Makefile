@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz
+.PHONY: help install run test test-py lint typecheck fmt bench ml-report clean db-stop fuzz fhir-server
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,8 +29,17 @@ run: install ## migrate the embedded database, load the demo practice and run th
 
 test: install lint typecheck test-py ## lint, type-check and run every test (pgTAP and pytest)
 
-test-py: install
+test-py: install fhir-server
 	$(BIN)/pytest -q
+
+# The third-party FHIR server the EHR round-trip tests start (Medplum's FHIR router, pinned in
+# tests/fhir_server/package-lock.json); node_modules is git-ignored.
+FHIR_SERVER := tests/fhir_server
+$(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package.json $(FHIR_SERVER)/package-lock.json
+	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+fhir-server: $(FHIR_SERVER)/node_modules/.installed ## install the Medplum-based FHIR server the EHR tests use (npm)
 
 FUZZ_EXAMPLES ?= 300
 fuzz: install ## a longer schemathesis run against the API's OpenAPI (FUZZ_EXAMPLES per operation)
