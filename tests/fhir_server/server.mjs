@@ -7,7 +7,8 @@
 //   - Bundle paging: Medplum's memory repository honours _count/_offset but adds no links; the
 //     wrapper adds Bundle.link[self] and, while more matches remain, Bundle.link[next].
 //   - ETag and Location headers from meta.versionId, as the FHIR HTTP spec asks.
-// Usage: node server.mjs <port> <config.json>; config = {"clients": {"<client_id>": {"jwks": {...}}}}.
+// Usage: node --experimental-websocket server.mjs <port> <config.json>;
+// config = {"clients": {"<client_id>": {"jwks": {...}}}, "adminToken": "..."} (POST /admin/reset clears it).
 // Prints "listening <port>" once it serves. Nobody on the SlotOptim project wrote the FHIR part.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -144,7 +145,7 @@ async function fhir(req, res, origin) {
   }
   const headers = { ...req.headers };
   const result = await router.handleRequest(
-    { method: req.method, url: url.pathname.slice(BASE.length) + url.search, pathname: url.pathname.slice(BASE.length), body, params: {}, query, headers },
+    { method: req.method, url: url.pathname.slice(BASE.length) + url.search, pathname: '', body, params: {}, query, headers },
     repo
   );
   const [oo, resource] = result;
@@ -161,6 +162,14 @@ const server = http.createServer(async (req, res) => {
   const origin = `http://${req.headers.host}`;
   try {
     if (req.method === 'POST' && req.url === '/auth/token') return await token(req, res, origin);
+    if (req.method === 'POST' && req.url === '/admin/reset') {
+      // Test isolation: forget every resource (not part of FHIR; guarded by the config's admin token).
+      if (!config.adminToken || req.headers['x-admin-token'] !== config.adminToken) {
+        return send(res, 403, outcome('forbidden', 'admin token required'));
+      }
+      repo.clear();
+      return send(res, 200, { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: 'cleared' }] });
+    }
     if (req.url === '/.well-known/smart-configuration' || req.url === `${BASE}/.well-known/smart-configuration`) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({
