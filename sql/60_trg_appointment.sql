@@ -6,7 +6,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if tg_op = 'INSERT' then
+  if new.source = 'external' then
+    -- External busy time has no service and keeps no buffer: it is exactly the calendar's event.
+    new.buffer_after_minutes := coalesce(new.buffer_after_minutes, 0);
+  elsif tg_op = 'INSERT' then
     if new.buffer_after_minutes is null then
       new.buffer_after_minutes := slotoptim_private.buffer_after(
         new.service_id, new.provider_id, new.customer_id, lower(new.period));

@@ -273,7 +273,9 @@ begin
         ('organisation_settings', array['*']),
         ('learning_settings', array['*']),
         ('buffer_rule', array['*']),
-        ('cascade_wave', array['*'])
+        ('cascade_wave', array['*']),
+        -- Who linked which calendar and when it broke; the sealed secret and the sync counters never.
+        ('external_connection', array['id', 'provider_id', 'purpose', 'kind', 'config', 'state'])
       ) as s(tbl, cols)
      where pg_catalog.to_regclass('slotoptim_private.' || s.tbl) is not null
   loop
