@@ -64,8 +64,9 @@ begin
     v_appointment := null;
     v_origin := coalesce(v_item.origin, case when v_raw ->> 'ours' is not null then 'slotoptim' else 'external' end);
 
-    -- Already applied this version or a later one: a duplicate or late delivery.
-    if v_item.id is not null and v_item.etag like '%|%'
+    -- Already applied this version or a later one: a duplicate or late delivery. A conflict is
+    -- tried again: the booking in its way may have been cancelled since.
+    if v_item.id is not null and v_item.etag like '%|%' and v_item.state <> 'conflict'
        and split_part(v_item.etag, '|', 1)::timestamptz >= v_updated then
       update slotoptim_private.external_item as i
          set seen_generation = greatest(i.seen_generation, apply_ehr_appointments.generation)

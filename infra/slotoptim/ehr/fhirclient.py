@@ -129,6 +129,9 @@ class FhirClient:
         response = self._request("PUT", f"{resource['resourceType']}/{resource['id']}", json=resource, headers=headers)
         return self._written(response, response.status_code == 201)
 
+    def delete(self, resource_type: str, ident: str) -> None:
+        self._request("DELETE", f"{resource_type}/{ident}")
+
     @staticmethod
     def _written(response: httpx.Response, created: bool) -> Written:
         body = response.json() if response.content else {}

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from slotoptim.db import fetch_dict
+from slotoptim.db import fetch_dict, fetch_dicts
 from slotoptim.ehr import mapping
 from slotoptim.ehr.fhirclient import FhirClient, FhirRefused
 from slotoptim.ehr.links import Linker
@@ -212,6 +212,7 @@ def sync(
             "select slotoptim.external_sync_finished(%s, %s, %s, %s)",
             (connection.id, json.dumps(new_cursor, sort_keys=True), full, at),
         )
+        _retry_conflicts(conn, connection, fhir, generation, at, report)
     except EhrAuthError as exc:
         connections.mark_broken(conn, connection.id, str(exc), at)
         report.error = f"broken: {exc}"
@@ -226,6 +227,39 @@ def sync(
         if own_http:
             client.close()
     return report
+
+
+def _retry_conflicts(
+    conn: psycopg.Connection[Any],
+    connection: Connection,
+    fhir: FhirClient,
+    generation: int,
+    at: dt.datetime,
+    report: SyncReport,
+) -> None:
+    """Appointments that could not take their time (a booking of ours, or an EHR appointment
+    deleted or moved meanwhile, was in the way) are tried again once the sync has released what it
+    releases: within one sync the order of changes is the EHR's, not the order they happened in."""
+    rows = fetch_dicts(
+        conn,
+        "select external_id from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
+        (connection.id,),
+    )
+    page = []
+    for row in rows:
+        resource = fhir.read("Appointment", str(row["external_id"]).split("/", 1)[1])
+        if resource is not None:
+            page.append(resource)
+    if page:
+        with conn.transaction():
+            _apply_page(conn, connection, fhir, "Appointment", page, generation, at, report)
+        # What is still in conflict after the retry is what the report counts.
+        left = fetch_dict(
+            conn,
+            "select count(*) as n from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
+            (connection.id,),
+        )
+        report.conflicts = 0 if left is None else int(left["n"])
 
 
 def _apply_page(
