@@ -159,7 +159,9 @@ def _run(owner: psycopg.Connection[dict[str, Any]], fhir: FhirClient, medplum: M
         str(r["external_id"]).split("/", 1)[1]: r
         for r in owner.execute(
             "select i.external_id, i.state, a.status, lower(a.period) as start"
-            "  from slotoptim_private.external_item as i left join slotoptim_private.appointment as a on a.id = i.appointment_id where i.connection_id = %s",
+            "  from slotoptim_private.external_item as i"
+            "  left join slotoptim_private.appointment as a on a.id = i.appointment_id"
+            " where i.connection_id = %s",
             (connection_id,),
         )
     }
