@@ -56,10 +56,11 @@ fmt: install ## format the Python sources
 	$(BIN)/ruff format infra api listener ml migrations sql tests
 	$(BIN)/ruff check --fix infra api listener ml migrations sql tests
 
-bench: install ## benchmarks; prints medians and ratios against naive baselines
+bench: install fhir-server ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/fhir_bench.py
 
 SHARED_DATA ?= ../shared/data
 ml-report: install ## full-size learning runs on the real data sets in ../shared/data

@@ -34,6 +34,7 @@ class Linker:
     fhir: FhirClient
     at: dt.datetime
     _cache: dict[tuple[str, str], int] = field(default_factory=dict)
+    _offered: set[tuple[int, int]] = field(default_factory=set)
 
     def _one(self, statement: sql.Composed, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self.conn.cursor(row_factory=tuple_row) as cur:
@@ -133,6 +134,8 @@ class Linker:
         version: str | None,
     ) -> int:
         local = self._known(resource_type, external_id)
+        if local is not None and resource_type == "ServiceType":
+            return local  # a code carries no version: nothing to refresh
         if local is None and our_key is not None:
             local = self._by_key("service", our_key)
         if local is None:
@@ -168,6 +171,9 @@ class Linker:
         return self._service("ServiceType", f"{system}|{code}", our_key, display or code, minutes, None)
 
     def offers(self, provider_id: int, service_id: int) -> None:
+        if (provider_id, service_id) in self._offered:
+            return
+        self._offered.add((provider_id, service_id))
         self.conn.execute(
             "insert into slotoptim_private.provider_service (org_id, provider_id, service_id) values (%s, %s, %s)"
             " on conflict do nothing",

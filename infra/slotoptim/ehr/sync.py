@@ -32,7 +32,7 @@ from slotoptim.integrations.connections import Connection
 
 PURPOSE = "fhir"
 KIND = "fhir"
-OVERLAP = dt.timedelta(seconds=5)
+OVERLAP = dt.timedelta(seconds=1)
 RESOURCES = ("Practitioner", "HealthcareService", "Patient", "Slot", "Appointment")
 
 
@@ -190,6 +190,7 @@ def sync(
     client = http or httpx.Client(timeout=30)
     try:
         fhir = client_for(connection, client)
+        linker = Linker(conn, connection, fhir, at)
         generation_row = fetch_dict(conn, "select slotoptim.external_sync_started(%s, %s) as g", (connection.id, full))
         assert generation_row is not None
         generation = int(generation_row["g"])
@@ -203,7 +204,7 @@ def sync(
                 if on_page is not None:
                     on_page(resource_type, page)
                 with conn.transaction():
-                    _apply_page(conn, connection, fhir, resource_type, page, generation, at, report)
+                    _apply_page(linker, resource_type, page, generation, report)
                 for resource in page:
                     seen = (resource.get("meta") or {}).get("lastUpdated")
                     if seen and (resource_type not in new_cursor or seen > new_cursor[resource_type]):
@@ -212,7 +213,7 @@ def sync(
             "select slotoptim.external_sync_finished(%s, %s, %s, %s)",
             (connection.id, json.dumps(new_cursor, sort_keys=True), full, at),
         )
-        _retry_conflicts(conn, connection, fhir, generation, at, report)
+        _retry_conflicts(linker, generation, report)
     except EhrAuthError as exc:
         connections.mark_broken(conn, connection.id, str(exc), at)
         report.error = f"broken: {exc}"
@@ -229,17 +230,11 @@ def sync(
     return report
 
 
-def _retry_conflicts(
-    conn: psycopg.Connection[Any],
-    connection: Connection,
-    fhir: FhirClient,
-    generation: int,
-    at: dt.datetime,
-    report: SyncReport,
-) -> None:
+def _retry_conflicts(linker: Linker, generation: int, report: SyncReport) -> None:
     """Appointments that could not take their time (a booking of ours, or an EHR appointment
     deleted or moved meanwhile, was in the way) are tried again once the sync has released what it
     releases: within one sync the order of changes is the EHR's, not the order they happened in."""
+    conn, connection = linker.conn, linker.connection
     rows = fetch_dicts(
         conn,
         "select external_id from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
@@ -247,12 +242,12 @@ def _retry_conflicts(
     )
     page = []
     for row in rows:
-        resource = fhir.read("Appointment", str(row["external_id"]).split("/", 1)[1])
+        resource = linker.fhir.read("Appointment", str(row["external_id"]).split("/", 1)[1])
         if resource is not None:
             page.append(resource)
     if page:
         with conn.transaction():
-            _apply_page(conn, connection, fhir, "Appointment", page, generation, at, report)
+            _apply_page(linker, "Appointment", page, generation, report)
         # What is still in conflict after the retry is what the report counts.
         left = fetch_dict(
             conn,
@@ -263,16 +258,9 @@ def _retry_conflicts(
 
 
 def _apply_page(
-    conn: psycopg.Connection[Any],
-    connection: Connection,
-    fhir: FhirClient,
-    resource_type: str,
-    page: list[dict[str, Any]],
-    generation: int,
-    at: dt.datetime,
-    report: SyncReport,
+    linker: Linker, resource_type: str, page: list[dict[str, Any]], generation: int, report: SyncReport
 ) -> None:
-    linker = Linker(conn, connection, fhir, at)
+    conn, connection, at = linker.conn, linker.connection, linker.at
     if resource_type == "Practitioner":
         for resource in page:
             linker.practitioner(resource)
