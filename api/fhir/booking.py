@@ -142,7 +142,8 @@ class Found:
     scores: list[float]
 
 
-def find(db: Database, ctx: DbContext, query: FindQuery, now: dt.datetime) -> Found:
+def find(db: Database, ctx: DbContext, cache: redis.Redis | None, query: FindQuery, now: dt.datetime) -> Found:
+    """Ranked potential appointments; one someone holds right now is not proposed to others."""
     with db.transaction(ctx) as conn:
         if query.patient is not None and not queries.customer_exists(conn, query.patient):
             raise not_found(f"patient-reference: Patient/{query.patient}")
@@ -154,7 +155,16 @@ def find(db: Database, ctx: DbContext, query: FindQuery, now: dt.datetime) -> Fo
             provider_key = rows[0]["key"]
         if not queries.services(conn, limit=1, key=query.service, active=True):
             raise not_found(f"visit-type: service {query.service}")
-        rows = queries.find(conn, query.service, query.start, query.end, provider_key, query.patient, query.count, now)
+        # A few extra, in case some are held.
+        rows = queries.find(
+            conn, query.service, query.start, query.end, provider_key, query.patient, query.count + 10, now
+        )
+    now_ms = _now_ms(now)
+    rows = [
+        r
+        for r in rows
+        if holds.holder(cache, holds.slot_key(int(r["provider_id"]), int(r["start"].timestamp())), now_ms) is None
+    ][: query.count]
     found = Found([], [])
     for r in rows:
         ident = res.PotentialId(int(r["provider_id"]), int(r["service_id"]), r["start"])

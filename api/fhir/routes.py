@@ -332,13 +332,15 @@ async def _parameters(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @post("/Appointment/$find", include_in_schema=False, status_code=200)
-async def find(request: Request[Any, Any, Any], db: Db, ctx: Ctx, now: Now) -> Response[bytes]:
+async def find(
+    request: Request[Any, Any, Any], db: Db, ctx: Ctx, now: Now, redis_client: RedisClient
+) -> Response[bytes]:
     """ITI-115. Parameters: start, end (dateTime), visit-type or service-type (our service key),
     practitioner (reference), patient-reference, _count."""
     _identity(request, "Appointment", "read")
     body = await _parameters(request)
     query = booking.FindQuery.from_parameters(body, now)
-    result = await booking.run_sync(booking.find, db, ctx, query, now)
+    result = await booking.run_sync(booking.find, db, ctx, redis_client, query, now)
     self_url = f"{_base(request)}/Appointment/$find"
     return fhir_response(
         res.bundle(result.resources, _base(request), self_url, len(result.resources), scores=result.scores)

@@ -23,7 +23,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 # Command groups of the [ml] extra: module path -> the group they add.
-OPTIONAL_GROUPS = ("slotoptim.ml.cli", "slotoptim.ml.optimize.cli", "slotoptim.ml.simulate.cli")
+OPTIONAL_GROUPS = ("slotoptim.ml.cli", "slotoptim.ml.optimize.cli", "slotoptim.ml.simulate.cli", "slotoptim.ehr.cli")
 
 
 class UsageError(Exception):

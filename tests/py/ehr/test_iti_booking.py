@@ -180,7 +180,11 @@ def test_hold_then_book_and_the_time_is_gone(
     assert pending["status"] == "pending"
     assert pending["identifier"][0]["system"] == "urn:slotoptim:hold"
 
-    # Someone else can neither hold nor book it while the hold lasts.
+    # Someone else is not offered it, and can neither hold nor book it while the hold lasts.
+    refound = client.post(
+        f"{FHIR}/Appointment/$find", json=find_body("short", local(15), local(18)), headers=keys.headers()
+    )
+    assert potential["id"] not in {e["resource"]["id"] for e in refound.json()["entry"]}
     again = client.post(f"{FHIR}/Appointment/$hold", json=hold_body(potential["id"], c3), headers=keys.headers())
     assert again.status_code == 409 and valid(again.json())["issue"][0]["code"] == "conflict"
     other = client.post(f"{FHIR}/Appointment/$book", json=book_body(potential, c3), headers=keys.headers())
