@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import psycopg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException, ValidationException
 from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -113,11 +113,24 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
 
 
+def method_not_allowed(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """405 is decided while routing, before a router's own handlers apply: the FHIR API answers
+    it as an OperationOutcome too."""
+    if request.url.path.startswith("/fhir/"):
+        from slotoptim.api.fhir.outcome import fhir_response, operation_outcome
+
+        return fhir_response(
+            operation_outcome("not-supported", f"{request.method} is not supported on {request.url.path}"), 405
+        )
+    return _problem(exc.status_code, exc.detail, exc.headers)
+
+
 def _route(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "?")
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    MethodNotAllowedException: method_not_allowed,
     psycopg.Error: database_error,
     PoolTimeout: unavailable,
     AppRoleMissing: unavailable,

@@ -8,7 +8,8 @@
 --   preference (weight 30): when the patient has an active waitlist entry for the service, 100
 --     inside its days and local time window, 0 outside; 50 for a patient without one;
 --   earliness (weight 20): 100 at the window's start, falling linearly to 0 at its end.
--- Ties go to the earlier start. The window starts no earlier than "at", rounded up to 5 minutes.
+-- Ties go to the earlier start. The window starts after "at", at the next 5-minute mark (a slot
+-- starting right now could no longer be held or booked).
 create or replace function slotoptim.find_appointments(
   service_key text,
   during tstzrange,
@@ -26,7 +27,7 @@ as $$
   with win as materialized (
     select pg_catalog.tstzrange(
              greatest(lower(find_appointments.during),
-                      pg_catalog.date_bin(interval '5 minutes', find_appointments.at - interval '1 microsecond',
+                      pg_catalog.date_bin(interval '5 minutes', find_appointments.at,
                                           timestamptz '2000-01-01 00:00+00') + interval '5 minutes'),
              upper(find_appointments.during), '[)') as w
   ),

@@ -35,6 +35,14 @@ async def run_sync(fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args))
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _param(body: dict[str, Any], name: str) -> dict[str, Any] | None:
     found = [p for p in body.get("parameter", []) if isinstance(p, dict) and p.get("name") == name]
     if len(found) > 1:
@@ -67,8 +75,9 @@ def _string(body: dict[str, Any], name: str) -> str | None:
     for key in ("valueString", "valueCode", "valueUri"):
         if isinstance(p.get(key), str):
             return str(p[key])
-    coding = p.get("valueCoding") or (p.get("valueCodeableConcept") or {}).get("coding", [{}])[0]
-    if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+    codings = _list(_dict(p.get("valueCodeableConcept")).get("coding"))
+    coding = _dict(p.get("valueCoding") or (codings[0] if codings else None))
+    if isinstance(coding.get("code"), str):
         if coding.get("system") not in (None, res.SERVICE_SYSTEM):
             raise invalid(name, f"unknown code system {coding.get('system')!r}; use {res.SERVICE_SYSTEM}")
         return str(coding["code"])
@@ -79,7 +88,7 @@ def _reference(body: dict[str, Any], name: str) -> str | None:
     p = _param(body, name)
     if p is None:
         return None
-    ref = (p.get("valueReference") or {}).get("reference")
+    ref = _dict(p.get("valueReference")).get("reference")
     if not isinstance(ref, str):
         raise invalid(name, "needs valueReference.reference")
     return ref
@@ -198,15 +207,15 @@ def _potential_of(body: dict[str, Any]) -> tuple[res.PotentialId, dict[str, Any]
 def _patient_of(body: dict[str, Any], resource: dict[str, Any] | None) -> int | None:
     ref = _reference(body, "patient-reference")
     if ref is None and resource is not None:
-        for participant in resource.get("participant", []):
-            actor = (participant or {}).get("actor", {}).get("reference", "")
+        for participant in _list(resource.get("participant")):
+            actor = _dict(_dict(participant).get("actor")).get("reference", "")
             if isinstance(actor, str) and "Patient/" in actor:
                 ref = actor
     return None if ref is None else reference_id(ref, "Patient", "patient-reference")
 
 
 def _hold_token(resource: dict[str, Any] | None) -> str | None:
-    for identifier in (resource or {}).get("identifier", []):
+    for identifier in _list((resource or {}).get("identifier")):
         if isinstance(identifier, dict) and identifier.get("system") == res.HOLD_SYSTEM:
             value = identifier.get("value")
             return value if isinstance(value, str) else None

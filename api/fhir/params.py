@@ -64,6 +64,11 @@ SEARCH_PARAMS: dict[str, list[SearchParam]] = {
 
 def check_params(resource: str, query: Mapping[str, list[str]]) -> None:
     known = {p.name for p in SEARCH_PARAMS[resource]} | RESULT_PARAMS
+    for value in query.get("_format", []):
+        if value not in ("json", "application/json", "application/fhir+json"):
+            raise FhirError(
+                406, "not-supported", f"_format: {value!r} is not served; this server speaks JSON", "_format"
+            )
     for name in query:
         if name not in known:
             raise FhirError(

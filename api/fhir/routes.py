@@ -328,6 +328,11 @@ async def _parameters(request: Request[Any, Any, Any]) -> dict[str, Any]:
         raise FhirError(400, "structure", "the body is not JSON") from None
     if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
         raise FhirError(400, "structure", "the body must be a FHIR Parameters resource")
+    parameters = body.get("parameter", [])
+    if not isinstance(parameters, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("name"), str) for p in parameters
+    ):
+        raise FhirError(400, "structure", "Parameters.parameter must be a list of parameters, each with a name")
     return body
 
 

@@ -214,3 +214,75 @@ def test_existing_appointments_of_a_patient_iti_118(
     assert valid(client.get(f"{FHIR}/Appointment/{one['id']}", headers=keys.headers()).json()) == one
     assert "status" in outcome(client.get(f"{FHIR}/Appointment?status=maybe", headers=keys.headers()), 400, "invalid")
     assert dt.date(2026, 11, 24) == DAY
+
+
+MALFORMED_BODIES: list[Any] = [
+    {"resourceType": "Parameters", "parameter": 5},
+    {"resourceType": "Parameters", "parameter": "x"},
+    {"resourceType": "Parameters", "parameter": [5, None, "x"]},
+    {"resourceType": "Parameters", "parameter": [{"name": "visit-type", "valueString": 7}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "visit-type", "valueCoding": "short"}]},
+    {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "visit-type", "valueString": "short"},
+            {"name": "practitioner", "valueReference": "Practitioner/1"},
+        ],
+    },
+    {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "visit-type", "valueString": "short"}, {"name": "start", "valueDateTime": None}],
+    },
+    {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "visit-type", "valueString": "short"}, {"name": "_count", "valueInteger": "9"}],
+    },
+    {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "appointment-reference", "valueReference": {"reference": 5}}],
+    },
+    {"resourceType": "Parameters", "parameter": [{"name": "appointment-resource", "resource": "x"}]},
+    {
+        "resourceType": "Parameters",
+        "parameter": [
+            {
+                "name": "appointment-resource",
+                "resource": {"resourceType": "Appointment", "id": 5, "participant": "x", "identifier": 3},
+            }
+        ],
+    },
+    {
+        "resourceType": "Parameters",
+        "parameter": [
+            {
+                "name": "appointment-resource",
+                "resource": {
+                    "resourceType": "Appointment",
+                    "id": "p1-s1-1900000000",
+                    "participant": [5, {"actor": 3}],
+                    "identifier": [3],
+                },
+            }
+        ],
+    },
+    [],
+    "Parameters",
+]
+
+
+def test_malformed_operation_bodies_are_refused_never_a_500(client: TestClient[Any], keys: Keys) -> None:
+    for operation in ("$find", "$hold", "$book"):
+        for body in MALFORMED_BODIES:
+            response = client.post(f"{FHIR}/Appointment/{operation}", json=body, headers=keys.headers())
+            assert 400 <= response.status_code < 500, (operation, body, response.status_code, response.text)
+            assert valid(response.json())["resourceType"] == "OperationOutcome"
+
+
+def test_unsupported_interactions_and_formats(client: TestClient[Any], keys: Keys) -> None:
+    outcome(client.put(f"{FHIR}/Practitioner/1", json={}, headers=keys.headers()), 405, "not-supported")
+    outcome(client.delete(f"{FHIR}/Appointment/1", headers=keys.headers()), 405, "not-supported")
+    # Elsewhere a 405 keeps the /v1 shape.
+    assert client.delete("/v1/kpis", headers=keys.headers()).json()["status_code"] == 405
+    assert "_format" in outcome(
+        client.get(f"{FHIR}/Practitioner?_format=xml", headers=keys.headers()), 406, "not-supported"
+    )

@@ -101,7 +101,7 @@ def test_find_ranks_slots_that_leave_no_fragment_first(
     dr_a = provider(db, "dr-a")
     body = find_body(
         "long",
-        local(8),
+        local(9),
         local(18),
         practitioner={"valueReference": {"reference": f"Practitioner/{dr_a}"}},
         _count={"valueInteger": 200},
@@ -111,11 +111,12 @@ def test_find_ranks_slots_that_leave_no_fragment_first(
     assert all(e["resource"]["status"] == "proposed" for e in entries)
     scores = [e["search"]["score"] for e in entries]
     assert scores == sorted(scores, reverse=True)
-    # Long visit = 60 minutes + 10 buffer; dr-a is free 08:00-13:30 and 15:00-18:00 local (UTC-5).
+    # Long visit = 60 minutes + 10 buffer; dr-a is free 08:00-13:30 and 15:00-18:00 local (UTC-5);
+    # the window starts at 09:00.
     by_start = {e["resource"]["start"]: e["search"]["score"] for e in entries}
-    assert entries[0]["resource"]["start"] == "2026-11-24T13:00:00Z"  # 08:00, the start of the day
-    # 08:15 leaves 15 minutes before it that no service fits: ranked below 08:30, which leaves 30.
-    assert by_start["2026-11-24T13:15:00Z"] < by_start["2026-11-24T13:30:00Z"]
+    assert entries[0]["resource"]["start"] == "2026-11-24T14:00:00Z"  # 09:00, the start of the window
+    # 09:15 leaves 15 minutes before it that no service fits: ranked below 09:30, which leaves 30.
+    assert by_start["2026-11-24T14:15:00Z"] < by_start["2026-11-24T14:30:00Z"]
     # 12:15 leaves a 5-minute fragment before the 13:30 visit; 12:20 ends its buffer exactly at 13:30.
     assert "2026-11-24T17:15:00Z" in by_start
     assert by_start["2026-11-24T17:15:00Z"] < by_start["2026-11-24T17:20:00Z"]
