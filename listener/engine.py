@@ -15,13 +15,19 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
 from slotoptim.listener.sender import Sender
 
-CHANNELS = ("slotoptim_gap", "slotoptim_outbox")
+CHANNELS = ("slotoptim_gap", "slotoptim_outbox", "slotoptim_external")
+
+
+class SidePass(Protocol):
+    """Work run at the start of every pass (the calendar sync): what it frees, the pass then fills."""
+
+    def run_pass(self) -> dict[str, int]: ...
 
 
 def log(event: str, **fields: Any) -> None:
@@ -36,9 +42,11 @@ class Engine:
         sender: Sender,
         poll_seconds: float = 2.0,
         clock: Callable[[], dt.datetime] | None = None,
+        calendar: SidePass | None = None,
     ) -> None:
         self.url = url
         self.sender = sender
+        self.calendar = calendar
         self.poll_seconds = poll_seconds
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
@@ -48,6 +56,14 @@ class Engine:
         self.stopping.set()
 
     def run_pass(self) -> dict[str, int]:
+        if self.calendar is not None:
+            # First: a cancellation in a practice's calendar becomes a gap this same pass offers.
+            try:
+                self.calendar.run_pass()
+            except psycopg.OperationalError:
+                raise
+            except Exception as exc:
+                log("calendar_pass_failed", error=type(exc).__name__)
         with psycopg.connect(self.url, autocommit=True) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
         sent = self.sender.drain()

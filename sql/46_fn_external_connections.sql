@@ -172,9 +172,29 @@ $$;
 comment on function slotoptim.external_cursor_reset(bigint) is
   'Forgets the sync cursor of a connection so that its next sync is a full one.';
 
--- Connections whose inbound sync is due: not broken or disabled, not held off, and not synced
--- within `every` (the polling safety net; a push or a claim syncs sooner).
-create or replace function slotoptim.external_syncs_due(purpose text, every interval, at timestamptz default now())
+-- A push notification (or a claim about to commit) asks for a sync of this connection now.
+create or replace function slotoptim.external_sync_requested(connection_id bigint, at timestamptz default now())
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.external_connection as c
+     set sync_requested_at = greatest(c.sync_requested_at, external_sync_requested.at)
+   where c.id = external_sync_requested.connection_id;
+  select pg_catalog.pg_notify('slotoptim_external',
+    pg_catalog.json_build_object('v', 1, 'type', 'sync_requested',
+                                 'connection_id', external_sync_requested.connection_id)::text);
+$$;
+
+comment on function slotoptim.external_sync_requested(bigint, timestamptz) is
+  'Asks for a sync of a connection as soon as possible (a push arrived) and wakes the service.';
+
+-- Connections whose inbound sync is due: not broken or disabled, not held off, and either asked
+-- for by a push since their last sync, or not synced within `every` (`every_with_push` while a
+-- push channel is live: polling is the safety net for lost notifications, not the main path).
+create or replace function slotoptim.external_syncs_due(purpose text, every interval, every_with_push interval,
+                                                        at timestamptz default now())
 returns setof bigint
 language sql
 stable
@@ -185,9 +205,16 @@ as $$
    where c.purpose = external_syncs_due.purpose
      and c.state = 'ok'
      and (c.backoff_until is null or c.backoff_until <= external_syncs_due.at)
-     and (c.last_sync_at is null or c.last_sync_at <= external_syncs_due.at - external_syncs_due.every)
-   order by c.last_sync_at nulls first, c.id;
+     and (c.last_sync_at is null
+          or c.sync_requested_at >= c.last_sync_at
+          or c.last_sync_at <= external_syncs_due.at - case
+               when exists (select 1 from slotoptim_private.external_channel as ch
+                             where ch.connection_id = c.id and ch.status = 'active'
+                               and ch.expires_at > external_syncs_due.at)
+               then external_syncs_due.every_with_push
+               else external_syncs_due.every end)
+   order by c.sync_requested_at desc nulls last, c.last_sync_at nulls first, c.id;
 $$;
 
-comment on function slotoptim.external_syncs_due(text, interval, timestamptz) is
-  'Ids of the healthy connections of a purpose whose last sync is older than "every" and that are not backing off.';
+comment on function slotoptim.external_syncs_due(text, interval, interval, timestamptz) is
+  'Ids of the healthy connections of a purpose due for a sync: asked for by a push, or polled every "every" ("every_with_push" while a push channel is live).';

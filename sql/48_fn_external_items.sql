@@ -4,9 +4,11 @@
 -- cancellation is, so the appointment trigger opens the gap and the fill engine is woken.
 
 -- Applies one page of normalised items of a connection. Each item is
---   {"id": text, "etag": text, "start": timestamptz, "end": timestamptz, "busy": boolean, "ours": bigint}
+--   {"id": text, "etag": text, "start": timestamptz, "end": timestamptz, "busy": boolean, "ours": bigint,
+--    "group": text}
 -- "busy" false (or no start/end) means the time is free; "ours" is set when the item carries our
--- own appointment id (our echo). Returns counts: imported, released, echoes, conflicts.
+-- own appointment id (our echo); "group" (an id prefix) says the page lists every item of that
+-- group, so the group's items it omits are released. Returns counts: imported, released, echoes, conflicts.
 create or replace function slotoptim.apply_external_items(connection_id bigint, items jsonb, generation integer,
                                                           at timestamptz default now())
 returns table (imported integer, released integer, echoes integer, conflicts integer)
@@ -27,6 +29,7 @@ declare
   v_item slotoptim_private.external_item;
   v_status text;
   v_appointment_id bigint;
+  v_groups text[];
 begin
   imported := 0; released := 0; echoes := 0; conflicts := 0;
   select c.* into v_connection
@@ -137,6 +140,32 @@ begin
               seen_generation = excluded.seen_generation, updated_at = excluded.updated_at;
         conflicts := conflicts + 1;
     end;
+  end loop;
+
+  -- Items of a group (the instances of one recurring CalDAV resource, "href#...") that a page
+  -- lists again are complete: instances of those groups it no longer lists are gone.
+  v_groups := array(select distinct e.value ->> 'group' from jsonb_array_elements(apply_external_items.items) as e
+                     where e.value ->> 'group' is not null);
+  for v_item in
+    select i.*
+      from slotoptim_private.external_item as i
+     where cardinality(v_groups) > 0
+       and i.connection_id = v_connection.id
+       and i.origin = 'external'
+       and i.state in ('busy', 'conflict')
+       and exists (select 1 from unnest(v_groups) as g(prefix) where pg_catalog.starts_with(i.external_id, g.prefix))
+       and not exists (select 1 from jsonb_array_elements(apply_external_items.items) as e
+                        where e.value ->> 'id' = i.external_id)
+       for update of i
+  loop
+    select a.status into v_status from slotoptim_private.appointment as a where a.id = v_item.appointment_id;
+    if v_status in ('booked', 'confirmed') then
+      perform slotoptim.cancel_appointment(v_item.appointment_id, apply_external_items.at);
+      released := released + 1;
+    end if;
+    update slotoptim_private.external_item as i
+       set state = 'free', seen_generation = apply_external_items.generation, updated_at = apply_external_items.at
+     where i.id = v_item.id;
   end loop;
 
   update slotoptim_private.external_connection as c

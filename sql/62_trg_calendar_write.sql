@@ -2,7 +2,8 @@
 -- outbox: a new, moved, reassigned or cancelled appointment queues a 'calendar_event' write for
 -- the calendar of its provider (and of its previous provider when reassigned). The sender reads
 -- the appointment's state when it sends, so several changes in a row make one write.
--- Imported appointments (the practice file) and external busy time are never written back.
+-- Imported appointments (the practice file) and external busy time are never written back, and
+-- nothing is written to a read-only ics feed.
 
 create or replace function slotoptim_private.appointment_queue_calendar_write()
 returns trigger
@@ -25,6 +26,7 @@ begin
      where c.org_id = new.org_id
        and c.purpose = 'calendar'
        and c.state <> 'disabled'
+       and c.kind <> 'ics'  -- a feed is read-only
        and (c.provider_id = new.provider_id or (tg_op = 'UPDATE' and c.provider_id = old.provider_id))
   loop
     perform slotoptim.queue_external_write(v_connection_id, 'calendar_event', 'appointment:' || new.id,

@@ -24,7 +24,6 @@ select c.id,
          where w.connection_id = c.id and w.status = 'failed') as writes_failed,
        (select max(ch.expires_at) from slotoptim_private.external_channel as ch
          where ch.connection_id = c.id and ch.status = 'active') as push_expires_at,
-       c.secret is not null as has_secret,
        c.created_at
   from slotoptim_private.external_connection as c
   join slotoptim_private.organisation as o on o.id = c.org_id
@@ -53,5 +52,4 @@ comment on column slotoptim.calendar_connections.conflicts is 'External busy eve
 comment on column slotoptim.calendar_connections.writes_pending is 'Writes queued or being sent.';
 comment on column slotoptim.calendar_connections.writes_failed is 'Writes given up after their attempts.';
 comment on column slotoptim.calendar_connections.push_expires_at is 'When the live push channel expires (null: polling only).';
-comment on column slotoptim.calendar_connections.has_secret is 'Whether sealed credentials are stored.';
 comment on column slotoptim.calendar_connections.created_at is 'When the calendar was linked.';

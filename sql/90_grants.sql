@@ -25,13 +25,14 @@ begin
       execute format('grant select, insert, update, delete on %s to slotoptim_app', v_table);
     end if;
 
-    if v_table = 'slotoptim_private.message'::regclass then
+    if v_table in ('slotoptim_private.message'::regclass, 'slotoptim_private.external_connection'::regclass) then
       -- Analysts count messages; what was written and to which address is not theirs to read.
+      -- Nor are a connection's sealed secrets, even as ciphertext.
       select string_agg(quote_ident(a.attname), ', ' order by a.attnum)
         into v_columns
         from pg_catalog.pg_attribute as a
        where a.attrelid = v_table and a.attnum > 0 and not a.attisdropped
-         and a.attname not in ('body', 'to_address');
+         and a.attname not in ('body', 'to_address', 'secret', 'secret_key_id');
       execute format('revoke select on %s from slotoptim_analyst', v_table);
       execute format('grant select (%s) on %s to slotoptim_analyst', v_columns, v_table);
     else

@@ -12,6 +12,14 @@ from slotoptim.api.fhir.routes import FHIR_ROUTER
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
+from slotoptim.api.routes.calendar import (
+    connect_calendar,
+    google_push,
+    microsoft_lifecycle,
+    microsoft_notification,
+    oauth_callback,
+    read_calendar,
+)
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
 from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
@@ -37,6 +45,8 @@ V1 = Router(
         SettingsController,
         kpis,
         ApiKeyController,
+        read_calendar,
+        connect_calendar,
     ],
 )
 
@@ -45,6 +55,10 @@ ROUTES: list[ControllerRouterHandler] = [
     FHIR_ROUTER,
     twilio_inbound,
     twilio_status,
+    oauth_callback,
+    google_push,
+    microsoft_notification,
+    microsoft_lifecycle,
     healthz,
     readyz,
     metrics,

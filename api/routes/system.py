@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import redis
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
@@ -35,6 +36,18 @@ def _redis_ok(client: redis.Redis | None) -> bool | None:
         return False
 
 
+def _calendars_broken(db: Db) -> int | None:
+    try:
+        with db.owner() as conn:
+            row = conn.execute(
+                "select count(*) as n from slotoptim_private.external_connection"
+                " where purpose = 'calendar' and state = 'broken'"
+            ).fetchone()
+    except psycopg.Error:
+        return None
+    return int(row["n"]) if row else 0
+
+
 @get(
     "/readyz",
     operation_id="readiness",
@@ -48,7 +61,8 @@ def readyz(db: Db, state: State) -> Response[Readiness]:
     database = db.ping()
     cache = _redis_ok(state.redis)
     ready = database and cache is not False
-    body = Readiness(status="ready" if ready else "not_ready", database=database, redis=cache)
+    broken = _calendars_broken(db) if database else None
+    body = Readiness(status="ready" if ready else "not_ready", database=database, redis=cache, calendars_broken=broken)
     return Response(body, status_code=200 if ready else 503, media_type=MediaType.JSON)
 
 

@@ -16,3 +16,6 @@ class Readiness(msgspec.Struct, kw_only=True):
     database: bool
     # None when the API runs without Redis (claims stay correct: the database decides).
     redis: bool | None
+    # Linked calendars whose grant was revoked or credentials refused (reconnect them); they do
+    # not make the service unready, but nobody should learn of them from a missed booking.
+    calendars_broken: int | None = None

@@ -2,9 +2,11 @@
 
 1. Verify the signed token (or, for SMS, find the latest open offer of that number).
 2. Take a Redis hold on the gap: a second claimant hears at once that someone is confirming.
-3. One PostgreSQL transaction (slotoptim.claim_offer) books it: the exclusion constraint and the
+3. When the provider has a linked calendar, pull it now: busy time added there seconds ago
+   becomes blocking before the booking is tried.
+4. One PostgreSQL transaction (slotoptim.claim_offer) books it: the exclusion constraint and the
    offer's compare-and-set make it correct whatever Redis said.
-4. Release the hold. A late claimant gets up to three other open gaps that match their entry.
+5. Release the hold. A late claimant gets up to three other open gaps that match their entry.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ def claim(
     customer_id: int,
     at: dt.datetime,
     hold_ms: int = 300_000,
+    check_calendar: bool = True,
 ) -> ClaimResult:
-    """Claims an offer. `conn` must be in autocommit mode: the booking is its own transaction."""
+    """Claims an offer. `conn` must be in autocommit mode: the booking is its own transaction.
+    With a linked calendar, it is pulled first (check_calendar) to narrow the double-booking window."""
     row = fetch_dict(conn, "select gap_id from slotoptim_private.offer where id = %s", (offer_id,))
     if row is None:
         return ClaimResult("unknown", MESSAGES["unknown"])
@@ -59,6 +63,10 @@ def claim(
     if not hold.acquired:
         return ClaimResult("being_confirmed", MESSAGES["being_confirmed"], gap_id=gap_id)
     try:
+        if check_calendar:
+            from slotoptim.calendar.sync import check_before_claim
+
+            check_before_claim(conn, gap_id, dt.datetime.now(dt.UTC))
         with conn.transaction():
             record = fetch_dict(
                 conn,

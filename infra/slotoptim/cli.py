@@ -156,7 +156,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
     )
     sender = Sender(url, channels_from_env(os.environ), config)
-    engine = Engine(url, sender, poll_seconds=args.poll_seconds)
+    from slotoptim.calendar.service import CalendarService
+
+    # Push needs an https address Google and Graph can reach; without one, calendars are polled.
+    calendar = CalendarService(url, public_url=os.environ.get("SLOTOPTIM_CALENDAR_PUSH_URL") or None)
+    engine = Engine(url, sender, poll_seconds=args.poll_seconds, calendar=calendar)
     if args.no_api:
         run_until_signalled(engine)
         return EXIT_OK
@@ -313,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="the database: print its URL, or stop the embedded server")
     p.add_argument("action", choices=["url", "stop"])
     p.set_defaults(func=cmd_db)
+
+    from slotoptim.calendar.cli import register as register_calendar
+
+    register_calendar(sub)
 
     for module_name in OPTIONAL_GROUPS:
         try:

@@ -44,6 +44,8 @@ create table if not exists slotoptim_private.external_connection (
   sync_generation integer not null default 0,
   last_sync_at timestamptz,
   last_full_sync_at timestamptz,
+  -- A push said something changed: sync as soon as possible (the row remembers, NOTIFY only wakes).
+  sync_requested_at timestamptz,
   -- Throttling: nothing is sent to or pulled from the connection before this (429, rateLimitExceeded).
   backoff_until timestamptz,
   consecutive_failures integer not null default 0,

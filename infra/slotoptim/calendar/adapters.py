@@ -10,7 +10,7 @@ from slotoptim.calendar.model import CalendarAdapter
 from slotoptim.db import fetch_dict
 from slotoptim.integrations.connections import Connection
 
-KINDS = ("google",)
+KINDS = ("google", "microsoft", "caldav", "ics")
 
 
 def provider_timezone(conn: psycopg.Connection[Any], connection: Connection) -> str:
@@ -25,4 +25,22 @@ def open_adapter(conn: psycopg.Connection[Any], connection: Connection) -> Calen
         from slotoptim.calendar.google import GoogleCalendar
 
         return GoogleCalendar(str(connection.config["calendar_id"]), secret_values, timezone)
+    if connection.kind == "caldav":
+        from slotoptim.calendar.caldav import CalDavCalendar
+
+        return CalDavCalendar(
+            str(connection.config["url"]),
+            str(connection.config.get("username") or ""),
+            secret_values,
+            timezone,
+            mode=str(connection.config.get("sync") or "sync-collection"),
+        )
+    if connection.kind == "microsoft":
+        from slotoptim.calendar.microsoft import GraphCalendar
+
+        return GraphCalendar(str(connection.config.get("user") or "me"), secret_values, timezone)
+    if connection.kind == "ics":
+        from slotoptim.calendar.ics import IcsFeed
+
+        return IcsFeed(str(connection.config["url"]), timezone)
     raise ValueError(f"no calendar adapter for kind {connection.kind!r}")

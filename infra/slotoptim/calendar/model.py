@@ -23,6 +23,9 @@ class Item:
     end: dt.datetime | None
     busy: bool
     ours: int | None = None
+    # An id prefix: the page lists every item of this group (the instances of one recurring
+    # CalDAV resource), so the group's items it omits are released.
+    group: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +35,7 @@ class Item:
             "end": self.end.isoformat() if self.end else None,
             "busy": self.busy,
             "ours": self.ours,
+            "group": self.group,
         }
 
 

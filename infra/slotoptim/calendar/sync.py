@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from slotoptim.calendar.adapters import open_adapter
 from slotoptim.calendar.model import CalendarAdapter
 from slotoptim.integrations import backoff, connections
 from slotoptim.integrations.errors import ConnectionBroken, ResyncRequired, Throttled, TransientError
+
+
+def _tuples(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
+    # The caller's connection may have any row factory (the claim path uses dict rows).
+    return conn.cursor(row_factory=tuple_row)
+
 
 AdapterFactory = Callable[[psycopg.Connection[Any], connections.Connection], CalendarAdapter]
 
@@ -48,18 +55,33 @@ def sync_connection(
     factory: AdapterFactory = open_adapter,
     rng: random.Random | None = None,
 ) -> SyncReport:
-    at = at or dt.datetime.now(dt.UTC)
     with psycopg.connect(url, autocommit=True) as conn:
-        # One sync per connection at a time, whichever replica or trigger (push, poll, claim) asks.
-        locked = conn.execute(
-            "select pg_try_advisory_lock(hashtext('slotoptim.external_sync'), %s::int)", (connection_id,)
-        ).fetchone()
-        if not locked or not locked[0]:
-            return SyncReport(connection_id, "busy")
-        try:
-            return _sync_locked(conn, connection_id, at, factory, rng or random.Random())
-        finally:
-            conn.execute("select pg_advisory_unlock(hashtext('slotoptim.external_sync'), %s::int)", (connection_id,))
+        return sync_on(conn, connection_id, at, factory, rng)
+
+
+def sync_on(
+    conn: psycopg.Connection[Any],
+    connection_id: int,
+    at: dt.datetime | None = None,
+    factory: AdapterFactory = open_adapter,
+    rng: random.Random | None = None,
+) -> SyncReport:
+    """sync_connection on a connection the caller holds (autocommit: each page commits)."""
+    at = at or dt.datetime.now(dt.UTC)
+    # One sync per connection at a time, whichever replica or trigger (push, poll, claim) asks.
+    locked = (
+        _tuples(conn)
+        .execute("select pg_try_advisory_lock(hashtext('slotoptim.external_sync'), %s::int)", (connection_id,))
+        .fetchone()
+    )
+    if not locked or not locked[0]:
+        return SyncReport(connection_id, "busy")
+    try:
+        return _sync_locked(conn, connection_id, at, factory, rng or random.Random())
+    finally:
+        _tuples(conn).execute(
+            "select pg_advisory_unlock(hashtext('slotoptim.external_sync'), %s::int)", (connection_id,)
+        )
 
 
 def _sync_locked(
@@ -76,7 +98,7 @@ def _sync_locked(
         try:
             return _round(conn, connection, adapter, connection.cursor, at)
         except ResyncRequired:
-            conn.execute("select slotoptim.external_cursor_reset(%s)", (connection.id,))
+            _tuples(conn).execute("select slotoptim.external_cursor_reset(%s)", (connection.id,))
             report = _round(conn, connection, adapter, None, at)
             report.outcome = "resynced"
             return report
@@ -103,26 +125,35 @@ def _round(
 ) -> SyncReport:
     full = cursor is None
     report = SyncReport(connection.id, "synced", full=full)
-    row = conn.execute("select slotoptim.external_sync_started(%s, %s)", (connection.id, full)).fetchone()
+    row = _tuples(conn).execute("select slotoptim.external_sync_started(%s, %s)", (connection.id, full)).fetchone()
     assert row is not None
     generation = int(row[0])
     for page in adapter.pages(cursor, at):
         with conn.transaction():
             if page.items:
-                counts = conn.execute(
-                    "select imported, released, echoes, conflicts"
-                    " from slotoptim.apply_external_items(%s, %s::jsonb, %s, %s)",
-                    (connection.id, json.dumps([i.as_json() for i in page.items]), generation, at),
-                ).fetchone()
+                counts = (
+                    _tuples(conn)
+                    .execute(
+                        "select imported, released, echoes, conflicts"
+                        " from slotoptim.apply_external_items(%s, %s::jsonb, %s, %s)",
+                        (connection.id, json.dumps([i.as_json() for i in page.items]), generation, at),
+                    )
+                    .fetchone()
+                )
                 assert counts is not None
                 report.imported += int(counts[0])
                 report.released += int(counts[1])
                 report.echoes += int(counts[2])
                 report.conflicts += int(counts[3])
             if page.cursor is not None:
-                released = conn.execute(
-                    "select slotoptim.external_sync_finished(%s, %s, %s, %s)", (connection.id, page.cursor, full, at)
-                ).fetchone()
+                released = (
+                    _tuples(conn)
+                    .execute(
+                        "select slotoptim.external_sync_finished(%s, %s, %s, %s)",
+                        (connection.id, page.cursor, full, at),
+                    )
+                    .fetchone()
+                )
                 report.released += int(released[0]) if released else 0
         report.pages += 1
         report.items += len(page.items)
@@ -135,8 +166,31 @@ def sync_due(url: str, every: dt.timedelta, at: dt.datetime | None = None) -> li
     with psycopg.connect(url, autocommit=True) as conn:
         due = [
             int(r[0])
-            for r in conn.execute(
-                "select * from slotoptim.external_syncs_due('calendar', %s, %s)", (every, at)
-            ).fetchall()
+            for r in _tuples(conn)
+            .execute("select * from slotoptim.external_syncs_due('calendar', %s, %s, %s)", (every, every * 12, at))
+            .fetchall()
         ]
     return [sync_connection(url, cid, at) for cid in due]
+
+
+def check_before_claim(conn: psycopg.Connection[Any], gap_id: int, at: dt.datetime) -> SyncReport | None:
+    """A fresh pull of the gap's provider calendar just before a claim commits.
+
+    Busy time added there since the last sync becomes a blocking appointment first, so the claim's
+    exclusion constraint refuses the slot instead of double-booking it. What remains is the time
+    from this pull's request to the claim's commit (measured in tests/bench/calendar_bench.py).
+    A calendar that is broken, throttled or unreachable is not waited for: the claim goes on.
+    """
+    row = (
+        _tuples(conn)
+        .execute(
+            "select c.id from slotoptim_private.gap g join slotoptim_private.external_connection c"
+            " on c.org_id = g.org_id and c.provider_id = g.provider_id and c.purpose = 'calendar' and c.state = 'ok'"
+            " and c.kind <> 'ics' where g.id = %s",
+            (gap_id,),
+        )
+        .fetchone()
+    )
+    if row is None:
+        return None
+    return sync_on(conn, int(row[0]), at)

@@ -20,7 +20,7 @@ import random
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -46,10 +46,8 @@ class WriteResult:
     external_id: str
 
 
-class WriteHandler(Protocol):
-    def __call__(
-        self, conn: psycopg.Connection[Any], write: ClaimedWrite, connection: connections.Connection, at: dt.datetime
-    ) -> WriteResult: ...
+# (connection to the database, the claimed row, its external connection, now) -> the external id.
+WriteHandler = Callable[[psycopg.Connection[Any], ClaimedWrite, connections.Connection, dt.datetime], WriteResult]
 
 
 @dataclass

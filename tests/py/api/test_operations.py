@@ -17,10 +17,15 @@ import slotoptim.api.db
 
 def test_health_and_readiness(client: TestClient[Any], make_client: Callable[..., TestClient[Any]]) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "database": True, "redis": None}
+    assert client.get("/readyz").json() == {"status": "ready", "database": True, "redis": None, "calendars_broken": 0}
     no_redis = make_client(redis_url="redis://127.0.0.1:1/0")
     answer = no_redis.get("/readyz")
-    assert answer.status_code == 503 and answer.json() == {"status": "not_ready", "database": True, "redis": False}
+    assert answer.status_code == 503 and answer.json() == {
+        "status": "not_ready",
+        "database": True,
+        "redis": False,
+        "calendars_broken": 0,
+    }
     no_db = make_client(database_url="host=127.0.0.1 port=1 dbname=none connect_timeout=1")
     answer = no_db.get("/readyz")
     assert answer.status_code == 503 and answer.json()["database"] is False

@@ -9,8 +9,10 @@ Failures can be queued (429 with Retry-After, 403 rateLimitExceeded, 500).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import re
 import threading
@@ -52,6 +54,7 @@ class State:
     server_seconds: float = 0.0  # time spent inside handlers, so a bench can leave it out
     token_lifetime: int = 3600
     push_delivery: list[float] = field(default_factory=list)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -252,6 +255,13 @@ class GoogleStandin:
         if path == "/token" and method == "POST":
             self._token(h, dict(urllib.parse.parse_qsl(h._body().decode())))
             return
+        if path == "/authorize" and method == "GET":
+            # The user consents at once: back to the redirect URI with a one-time code.
+            code = "4/" + uuid.uuid4().hex
+            self.state.codes[code] = (query["code_challenge"], query["redirect_uri"])
+            target = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
+            h._send(302, None, {"Location": target})
+            return
         auth = h.headers.get("Authorization", "")
         with self.state.lock:
             expiry = self.state.access_tokens.get(auth.removeprefix("Bearer "))
@@ -336,6 +346,29 @@ class GoogleStandin:
         return {k: v for k, v in event.items() if not k.startswith("_")}
 
     def _token(self, h: Any, form: dict[str, str]) -> None:
+        if form.get("grant_type") == "authorization_code":
+            challenge, redirect = self.state.codes.pop(form.get("code", ""), ("", ""))
+            verifier = form.get("code_verifier", "").encode()
+            expected = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).decode().rstrip("=")
+            if not challenge or redirect != form.get("redirect_uri") or expected != challenge:
+                h._send(400, {"error": "invalid_grant", "error_description": "Bad code or code_verifier."})
+                return
+            refresh = "1//" + uuid.uuid4().hex
+            self.state.refresh_tokens.add(refresh)
+            access = "ya29." + uuid.uuid4().hex
+            with self.state.lock:
+                self.state.access_tokens[access] = time.time() + self.state.token_lifetime
+            h._send(
+                200,
+                {
+                    "access_token": access,
+                    "refresh_token": refresh,
+                    "expires_in": self.state.token_lifetime,
+                    "token_type": "Bearer",
+                    "scope": "https://www.googleapis.com/auth/calendar.events",
+                },
+            )
+            return
         if form.get("grant_type") != "refresh_token":
             h._send(400, {"error": "unsupported_grant_type"})
             return
