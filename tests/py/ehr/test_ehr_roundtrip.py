@@ -221,3 +221,52 @@ def test_refused_credentials_mark_the_connection_broken(
         "select state, last_error from slotoptim_private.external_connection where id = %s", (connection_id,)
     ).fetchone()
     assert state is not None and state["state"] == "broken" and "invalid_client" in state["last_error"]
+
+
+def test_the_service_pass_pulls_due_ehrs_and_writes_back(
+    owner: psycopg.Connection[dict[str, Any]], api_db: ApiDb, medplum: Medplum, ehr: FhirClient
+) -> None:
+    from slotoptim.ehr.service import EhrService, SidePasses
+
+    seeded = seed(ehr)
+    credentials = medplum.credentials()
+    connection_id = sync.connect(
+        owner,
+        org_id=api_db.orgs["acme"],
+        base_url=medplum.base_url,
+        token_url=medplum.token_url,
+        client_id=credentials.client_id,
+        private_jwk=credentials.private_jwk,
+        at=NOW,
+    )
+    clock = {"at": NOW}
+
+    class Failing:
+        def run_pass(self) -> dict[str, int]:
+            raise RuntimeError("a calendar pass that fails")
+
+    service = EhrService(api_db.url, clock=lambda: clock["at"])
+    sides = SidePasses([Failing(), service])
+    assert sides.run_pass()["synced"] == 1  # the failing side does not stop the EHR's
+    assert owner.execute(
+        "select count(*) as n from slotoptim_private.appointment where source = 'external'"
+    ).fetchone() == {"n": 3}
+    # Not due again within poll_every; due after it (incrementally: the full pull was just done).
+    assert service.run_pass()["synced"] == 0
+    clock["at"] = NOW + dt.timedelta(minutes=6)
+    # A staff booking here is written back by the same pass (the database's clock is the test's).
+    owner.execute("select set_config('slotoptim.clock', %s, false)", (clock["at"].isoformat(),))
+    owner.execute(
+        "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period, source)"
+        " select p.org_id, p.id, s.id, c.id, tstzrange(%s, %s), 'staff'"
+        "   from slotoptim_private.provider as p join slotoptim_private.service as s on s.org_id = p.org_id"
+        "   join slotoptim_private.customer as c on c.org_id = p.org_id"
+        "  where p.org_id = %s and p.key = 'dr-a' and s.key = 'short' and c.key = 'c3'",
+        (local(12), local(12, 30), api_db.orgs["acme"]),
+    )
+    assert service.run_pass() == {"synced": 1, "writes": 1}
+    written = [r for page in ehr.search_pages("Appointment", {"_count": "50"}) for r in page]
+    assert len(written) == 4 and any(
+        r.get("identifier", [{}])[0].get("system") == "urn:slotoptim:appointment" for r in written
+    )
+    assert seeded["doctor"] and connection_id
