@@ -25,10 +25,12 @@ stable
 set search_path = ''
 as $$
   with win as materialized (
+    -- Empty when the whole window lies before "at".
     select pg_catalog.tstzrange(
-             greatest(lower(find_appointments.during),
-                      pg_catalog.date_bin(interval '5 minutes', find_appointments.at,
-                                          timestamptz '2000-01-01 00:00+00') + interval '5 minutes'),
+             least(greatest(lower(find_appointments.during),
+                            pg_catalog.date_bin(interval '5 minutes', find_appointments.at,
+                                                timestamptz '2000-01-01 00:00+00') + interval '5 minutes'),
+                   upper(find_appointments.during)),
              upper(find_appointments.during), '[)') as w
   ),
   svc as materialized (

@@ -93,7 +93,8 @@ begin
                                                        buffer_after_minutes, status, source, booked_at)
             values (v_connection.org_id, (v_raw ->> 'provider_id')::bigint, (v_raw ->> 'service_id')::bigint,
                     (v_raw ->> 'customer_id')::bigint, v_period,
-                    case when v_raw ->> 'service_id' is null then 0 end, v_status, 'external',
+                    -- The EHR's own time, no buffer of ours: back-to-back visits there never conflict here.
+                    0, v_status, 'external',
                     apply_ehr_appointments.at)
             returning id into v_appointment_id;
             imported := imported + 1;
