@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz
+.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz fhir-server
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -47,8 +47,17 @@ run: install-run ## migrate the embedded database, load the demo practice, simul
 
 test: install system-deps lint typecheck test-py ## set up what is missing, lint, type-check and run every test (pgTAP and pytest)
 
-test-py: install system-deps
+test-py: install system-deps fhir-server
 	$(BIN)/pytest -q
+
+# The third-party FHIR server the EHR round-trip tests start (Medplum's FHIR router, pinned in
+# tests/fhir_server/package-lock.json); node_modules is git-ignored.
+FHIR_SERVER := tests/fhir_server
+$(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package.json $(FHIR_SERVER)/package-lock.json
+	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+fhir-server: $(FHIR_SERVER)/node_modules/.installed ## install the Medplum-based FHIR server the EHR tests use (npm)
 
 FUZZ_EXAMPLES ?= 300
 fuzz: install ## a longer schemathesis run against the API's OpenAPI (FUZZ_EXAMPLES per operation)
@@ -65,10 +74,11 @@ fmt: install ## format the Python sources
 	$(BIN)/ruff format infra api listener ml migrations sql tests
 	$(BIN)/ruff check --fix infra api listener ml migrations sql tests
 
-bench: install ## benchmarks; prints medians and ratios against naive baselines
+bench: install fhir-server ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/fhir_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/queue_bench.py
 	$(BIN)/slotoptim queue evaluate --history-sessions 120 --test-sessions 100

@@ -62,7 +62,7 @@ class Authenticator:
         role = self.oidc.role(claims)
         if role is None:
             raise PermissionDeniedException(detail="token carries no SlotOptim role (role or roles claim)")
-        return Identity(org_id, org_key, role, "user", str(claims["sub"]))
+        return Identity(org_id, org_key, role, "user", str(claims["sub"]), self.oidc.scopes(claims))
 
     def _org_id(self, org_key: str) -> int | None:
         now = time.monotonic()

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import psycopg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
@@ -183,6 +183,18 @@ def _last_frame(exc: BaseException) -> str:
     return f"{code.co_filename.rsplit('/', 1)[-1]}:{last.tb_lineno}:{code.co_name}"
 
 
+def method_not_allowed(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """405 is decided while routing, before a router's own handlers apply: the FHIR API answers
+    it as an OperationOutcome too."""
+    if request.url.path.startswith("/fhir/"):
+        from slotoptim.api.fhir.outcome import fhir_response, operation_outcome
+
+        return fhir_response(
+            operation_outcome("not-supported", f"{request.method} is not supported on {request.url.path}"), 405
+        )
+    return _problem(exc.status_code, exc.detail, exc.headers)
+
+
 def _route(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "?")
 
@@ -191,6 +203,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     # Keyed by status: every exception that is not an HTTPException counts as a 500.
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
     RecursionError: too_deep,
+    MethodNotAllowedException: method_not_allowed,
     psycopg.Error: database_error,
     PoolTimeout: unavailable,
     AppRoleMissing: unavailable,

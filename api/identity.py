@@ -31,6 +31,8 @@ class Identity:
     role: Role
     kind: ActorKind
     subject: str  # the API key id, or the token's "sub"
+    # SMART scopes the token granted (its "scope" claim); None: derived from the role (API keys).
+    scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

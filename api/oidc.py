@@ -79,6 +79,15 @@ class OidcVerifier:
                 return value
         return None
 
+    def scopes(self, claims: Mapping[str, Any]) -> frozenset[str] | None:
+        """The token's OAuth scopes (`scope`, space-separated, or `scp`, a list); None when it has none."""
+        value = claims.get("scope", claims.get("scp"))
+        if isinstance(value, str):
+            return frozenset(value.split())
+        if isinstance(value, list):
+            return frozenset(v for v in value if isinstance(v, str))
+        return None
+
     def role(self, claims: Mapping[str, Any]) -> Role | None:
         for name in self.settings.role_claims:
             value = claims.get(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from slotoptim.api.fhir.routes import FHIR_ROUTER
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
@@ -68,6 +69,7 @@ V1 = Router(
 
 ROUTES: list[ControllerRouterHandler] = [
     V1,
+    FHIR_ROUTER,
     twilio_inbound,
     twilio_status,
     oauth_callback,

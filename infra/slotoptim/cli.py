@@ -30,6 +30,7 @@ OPTIONAL_GROUPS = (
     "slotoptim.ml.optimize.cli",
     "slotoptim.ml.simulate.cli",
     "slotoptim.ml.queue.cli",
+    "slotoptim.ehr.cli",
 )
 
 
@@ -220,7 +221,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Push needs an https address Google and Graph can reach; without one, calendars are polled.
     calendar = CalendarService(url, public_url=os.environ.get("SLOTOPTIM_CALENDAR_PUSH_URL") or None)
-    engine = Engine(url, sender, poll_seconds=args.poll_seconds, calendar=calendar)
+    from slotoptim.ehr.service import EhrService, SidePasses
+
+    # EHRs (FHIR) are pulled and written back in the same side pass, each failing alone.
+    sides = SidePasses([calendar, EhrService(url)])
+    engine = Engine(url, sender, poll_seconds=args.poll_seconds, calendar=sides)
     if args.no_api:
         run_until_signalled(engine)
         return EXIT_OK
