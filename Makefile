@@ -15,10 +15,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip "setuptools>=75" wheel
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ml]' --config-settings editable_mode=strict
+	$(BIN)/pip install -q --no-build-isolation -e '.[dev,ml,deploy]' --config-settings editable_mode=strict
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install SlotOptim with its dev and ml extras
+install: $(STAMP) ## create .venv and install SlotOptim with its dev, ml and deploy extras
 
 run: install ## migrate the embedded database, load the demo practice and run the service
 	$(BIN)/slotoptim import --demo --replace
