@@ -136,10 +136,12 @@ class Database:
             return True
         now = time.monotonic()
         if now - self._role_checked_at >= _ROLE_RECHECK_SECONDS:
-            self._role_checked_at = now
             row = conn.execute("select exists (select 1 from pg_roles where rolname = %s) as found", (APP_ROLE,))
             found: Any = row.fetchone()
             self._app_role = bool(found and found["found"])
+            # Only now: a concurrent request that sees a fresh check must also see its answer (the
+            # first burst of requests after a start got 503s; tests/py/scaleout found it).
+            self._role_checked_at = now
         if self._app_role:
             return True
         if self.require_app_role:

@@ -146,15 +146,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from slotoptim.db import database_url
     from slotoptim.listener.channels.registry import channels_from_env
     from slotoptim.listener.engine import Engine, run_until_signalled
-    from slotoptim.listener.sender import Sender, SenderConfig
+    from slotoptim.listener.sender import Sender
+    from slotoptim.listener.sender_env import SenderSettingsError, sender_config_from_env
     from slotoptim.migrate import migrate
 
+    try:
+        config = sender_config_from_env(os.environ)
+    except SenderSettingsError as exc:
+        raise UsageError(str(exc)) from None
     url = database_url()
     migrate(url)
-    config = SenderConfig(
-        public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL", "http://localhost:8000"),
-        status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
-    )
     sender = Sender(url, channels_from_env(os.environ), config)
     engine = Engine(url, sender, poll_seconds=args.poll_seconds)
     if args.no_api:
