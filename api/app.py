@@ -42,6 +42,17 @@ def create_app(settings: ApiSettings) -> Litestar:
         require_app_role=settings.require_app_role,
         clock=None if settings.clock is utc_now else settings.clock,
     )
+    read_db = (
+        db
+        if settings.read_database_url is None
+        else Database(
+            settings.read_database_url,
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            require_app_role=settings.require_app_role,
+            clock=None if settings.clock is utc_now else settings.clock,
+        )
+    )
     cache = (
         None
         if settings.redis_url is None
@@ -52,6 +63,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         {
             "settings": settings,
             "db": db,
+            "read_db": read_db,
             "redis": cache,
             "clock": settings.clock,
             "metrics": Metrics(db),
@@ -62,9 +74,13 @@ def create_app(settings: ApiSettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         db.open()
+        if read_db is not db:
+            read_db.open()
         try:
             yield
         finally:
+            if read_db is not db:
+                read_db.close()
             db.close()
             if cache is not None:
                 cache.close()
