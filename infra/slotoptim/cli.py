@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 
 from slotoptim.practice.errors import PracticeError
+from slotoptim.server_version import UnsupportedServer
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -333,6 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, PracticeError) as exc:
         print(f"slotoptim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except UnsupportedServer as exc:
+        print(f"slotoptim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except psycopg.Error as exc:
         from slotoptim.practice.dberrors import explain, is_user_error
 
