@@ -179,6 +179,14 @@ def test_api_scales_on_requests_and_cpu_and_engine_runs_n_replicas(synthesised: 
         for p in policies
     }
     assert kinds == {"ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"}
+    targets = {
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]: p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for p in policies
+    }
+    # docs/scaling.md: ~160 analyses/s per vCPU measured; scale out at 100/s per task, CPU at 60 %.
+    assert targets == {"ALBRequestCountPerTarget": 6000, "ECSServiceAverageCPUUtilization": 60}
     services = _resources(synthesised, "AWS::ECS::Service")
     counts = sorted(s["Properties"]["DesiredCount"] for s in services.values())
     assert counts == [2, 3]  # API minimum, engine replicas
