@@ -132,7 +132,10 @@ def test_a_killed_engines_messages_are_sent_by_the_others_after_its_lease(
         wait_for("the victim to claim a batch", lambda: len(conn.execute(held, (victim.worker,)).fetchall()) > 0)
         wait_for("the victim's first send to hang", lambda: twilio_standin.request_count >= 1)
         its_batch = conn.execute(held, (victim.worker,)).fetchall()
-        survivors = [running.start_engine(), running.start_engine()]
+        # The survivors' own lease is long: on a loaded machine a 40-message batch sent one at a
+        # time may outlast ten seconds, and a survivor must not lose its batch to the other.
+        long_lease = {"SLOTOPTIM_SENDER_LEASE_SECONDS": "120"}
+        survivors = [running.start_engine(**long_lease), running.start_engine(**long_lease)]
         running.wait_ready()
         victim.kill()  # mid-burst: its batch is claimed and unsent
 
