@@ -8,10 +8,10 @@ RUN_STAMP := $(VENV)/.installed-run
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz fhir-server
+.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz fhir-server test-pg15
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 # `make run` installs what the service needs (the runtime dependencies); `make test` adds the dev
 # and ml extras. The dev stamp implies the run stamp, so switching between the two reinstalls nothing.
@@ -29,10 +29,10 @@ $(RUN_STAMP): $(VENV)/.venv pyproject.toml $(SOURCES)
 	touch $@
 
 $(STAMP): $(VENV)/.venv pyproject.toml $(SOURCES)
-	$(PIP_INSTALL) -e '.[dev,ml]'
+	$(PIP_INSTALL) -e '.[dev,ml,deploy]'
 	touch $@ $(RUN_STAMP)
 
-install: $(STAMP) ## create .venv and install SlotOptim with its dev and ml extras
+install: $(STAMP) ## create .venv and install SlotOptim with its dev, ml and deploy extras
 
 install-run: $(RUN_STAMP) ## create .venv and install SlotOptim with what running it needs
 
@@ -45,7 +45,7 @@ run: install-run ## migrate the embedded database, load the demo practice, simul
 	$(BIN)/slotoptim demo
 	$(BIN)/slotoptim run --banner
 
-test: install system-deps lint typecheck test-py ## set up what is missing, lint, type-check and run every test (pgTAP and pytest)
+test: install system-deps lint typecheck test-py test-pg15 ## set up what is missing, lint, type-check, every test (pgTAP, pytest, browser, CDK synth), then the suites again on PostgreSQL 15
 
 test-py: install system-deps fhir-server
 	$(BIN)/pytest -q
@@ -58,6 +58,18 @@ $(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package.json $(FHIR_SERVE
 	touch $@
 
 fhir-server: $(FHIR_SERVER)/node_modules/.installed ## install the Medplum-based FHIR server the EHR tests use (npm)
+
+# The machine's own PostgreSQL 15 and Redis 7 (external servers, as RDS and ElastiCache are):
+# the SQL and Python suites again, on the oldest server SlotOptim supports. The CDK synth, the
+# container checks and the embedded read replica do not depend on the server and run once above.
+EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379
+test-pg15: install system-deps fhir-server ## the SQL and Python suites against the external PostgreSQL 15 (EXTERNAL_DATABASE_URL)
+	@if ! $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(EXTERNAL_DATABASE_URL)" 2>/dev/null; then \
+	  if [ -n "$$CI" ]; then echo "test-pg15: no server at $(EXTERNAL_DATABASE_URL)"; exit 1; fi; \
+	  echo "test-pg15: skipped, no server at $(EXTERNAL_DATABASE_URL)"; exit 0; fi; \
+	TEST_DATABASE_URL="$(EXTERNAL_DATABASE_URL)" TEST_REDIS_URL="$(EXTERNAL_REDIS_URL)" \
+	  $(BIN)/pytest -q -p no:cacheprovider --ignore=tests/py/deploy --ignore=tests/py/scaleout/test_read_replica.py
 
 FUZZ_EXAMPLES ?= 300
 fuzz: install ## a longer schemathesis run against the API's OpenAPI (FUZZ_EXAMPLES per operation)
@@ -82,6 +94,7 @@ bench: install fhir-server ## benchmarks; prints medians and ratios against naiv
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/queue_bench.py
 	$(BIN)/slotoptim queue evaluate --history-sessions 120 --test-sessions 100
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/scaleout_bench.py
 
 FAULT_ROUNDS ?= 80
 faults: install ## fault runs at full size, printing their figures: a Twilio outage of 5,000 texts, 3 x kill -9, a database restart, claims racing staff bookings (FAULT_ROUNDS rounds)

@@ -45,6 +45,17 @@ def create_app(settings: ApiSettings) -> Litestar:
         require_app_role=settings.require_app_role,
         clock=None if settings.clock is utc_now else settings.clock,
     )
+    read_db = (
+        db
+        if settings.read_database_url is None
+        else Database(
+            settings.read_database_url,
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            require_app_role=settings.require_app_role,
+            clock=None if settings.clock is utc_now else settings.clock,
+        )
+    )
     cache = (
         None
         if settings.redis_url is None
@@ -57,6 +68,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         {
             "settings": settings,
             "db": db,
+            "read_db": read_db,
             "redis": cache,
             "clock": settings.clock,
             "metrics": Metrics(db),
@@ -69,9 +81,13 @@ def create_app(settings: ApiSettings) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         db.open()
         await hub.start()
+        if read_db is not db:
+            read_db.open()
         try:
             yield
         finally:
+            if read_db is not db:
+                read_db.close()
             await hub.stop()
             db.close()
             if cache is not None:

@@ -29,7 +29,12 @@ select o.key as org,
          where f.org_id = o.id and f.status = 'claimed') as offers_claimed,
        (select sum(k.gaps_filled)::float8 / nullif(sum(k.gaps_opened), 0)
           from slotoptim.fill_kpis as k
-         where k.org_key = o.key and k.day > current_date - 7 and k.day <= current_date) as fill_rate_7d
+         where k.org_key = o.key and k.day > current_date - 7 and k.day <= current_date) as fill_rate_7d,
+       (select coalesce(extract(epoch from max(now() - m.not_before)), 0)::float8
+          from slotoptim_private.message as m
+         where m.org_id = o.id and m.status in ('queued', 'sending') and m.not_before <= now()) as outbox_age_s,
+       (select count(*) from slotoptim_private.message as m
+         where m.org_id = o.id and m.status in ('failed', 'undelivered')) as messages_failed
   from slotoptim_private.organisation as o
  order by o.key
 """
@@ -71,13 +76,22 @@ class EngineCollector(Collector):
         sent = CounterMetricFamily("slotoptim_offers_sent", "Offer messages handed to a channel", labels=["org"])
         claimed = CounterMetricFamily("slotoptim_offers_claimed", "Offers claimed (booked)", labels=["org"])
         fill = GaugeMetricFamily("slotoptim_fill_rate", "Share of bookable gaps filled, last 7 days", labels=["org"])
+        # The deployment's alarms watch these two (infra/cdk/stacks/alarms.py).
+        outbox_age = GaugeMetricFamily(
+            "slotoptim_outbox_oldest_age_seconds", "How long the oldest due, unsent message has waited", labels=["org"]
+        )
+        failed = CounterMetricFamily(
+            "slotoptim_messages_failed", "Messages that failed or were undelivered (sender errors)", labels=["org"]
+        )
         for row in self._rows:
             made.add_metric([row["org"]], float(row["offers_made"]))
             sent.add_metric([row["org"]], float(row["offers_sent"]))
             claimed.add_metric([row["org"]], float(row["offers_claimed"]))
             if row["fill_rate_7d"] is not None:
                 fill.add_metric([row["org"]], float(row["fill_rate_7d"]))
-        yield from (made, sent, claimed, fill)
+            outbox_age.add_metric([row["org"]], float(row["outbox_age_s"]))
+            failed.add_metric([row["org"]], float(row["messages_failed"]))
+        yield from (made, sent, claimed, fill, outbox_age, failed)
 
 
 class Metrics:

@@ -8,6 +8,7 @@
 | `SLOTOPTIM_OIDC_JWKS_URL`, `..._ISSUER`, `..._AUDIENCE` | OIDC bearer tokens (all three, or none) |
 | `SLOTOPTIM_OIDC_ORG_CLAIM`, `..._ROLE_CLAIM` | extra claim names for the organisation key and the role |
 | `SLOTOPTIM_API_POOL_SIZE` | the most database connections the API holds (default 10) |
+| `SLOTOPTIM_READ_DATABASE_URL` | a streaming replica for read-only analysis (`/v1/gaps/analyze`); unset: the primary |
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class ApiSettings:
     database_url: str
     # None: no Redis at all (claims stay correct: the database decides).
     redis_url: str | None = None
+    # A streaming read replica for read-only analysis, which may lag the primary (docs/scaling.md);
+    # None: everything reads the primary. Writes, claims and the engine never use it.
+    read_database_url: str | None = None
     public_url: str | None = None
     twilio_auth_token: str | None = None
     oidc: OidcSettings | None = None
@@ -94,6 +98,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
     return ApiSettings(
         database_url=database_url(),
         redis_url=redis_url(),
+        read_database_url=env.get("SLOTOPTIM_READ_DATABASE_URL") or None,
         public_url=env.get("SLOTOPTIM_PUBLIC_URL") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         oidc=oidc_from_env(env),

@@ -231,11 +231,14 @@ begin
     return null;
   end if;
 
-  if v_setting is not null and not pg_catalog.pg_input_is_valid(v_setting, 'jsonb') then
+  -- A cast in its own block rather than pg_input_is_valid(), which PostgreSQL 15 lacks. The block
+  -- writes nothing, so its subtransaction never takes a transaction id.
+  begin
+    v_actor := coalesce(v_setting::jsonb, '{"kind": "system"}'::jsonb);
+  exception when invalid_text_representation then
     raise exception using errcode = 'invalid_parameter_value',
       message = 'slotoptim.actor must be JSON: {"kind": "api_key" | "user" | "system", "id": ..., "address": ...}';
-  end if;
-  v_actor := coalesce(v_setting::jsonb, '{"kind": "system"}'::jsonb);
+  end;
   if jsonb_typeof(v_actor) <> 'object' or coalesce(v_actor ->> 'kind', '') not in ('api_key', 'user', 'system') then
     raise exception using errcode = 'invalid_parameter_value',
       message = format('slotoptim.actor has no known kind (api_key, user, system): %s', v_setting);

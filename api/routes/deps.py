@@ -1,5 +1,5 @@
-"""Dependencies every route can ask for by name: `db`, `ctx` (the caller's organisation and
-actor), `now` (the app's clock) and `redis_client` (None when Redis is not configured).
+"""Dependencies every route can ask for by name: `db`, `read_db` (a replica, or `db`), `ctx` (the
+caller's organisation and actor), `now` (the app's clock) and `redis_client` (None when Redis is not configured).
 Handlers annotate them with the aliases below."""
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ def provide_db(state: State) -> Database:
     return db
 
 
+def provide_read_db(state: State) -> Database:
+    """The read replica when one is configured (SLOTOPTIM_READ_DATABASE_URL), else the primary:
+    for read-only analysis that may lag the primary by the replica's replay delay."""
+    db: Database = state.read_db
+    return db
+
+
 def provide_ctx(request: Request[Any, Any, Any]) -> DbContext:
     identity = request.scope.get("user")
     if not isinstance(identity, Identity):
@@ -41,12 +48,14 @@ def provide_redis(state: State) -> redis.Redis | None:
 
 DEPENDENCIES = {
     "db": Provide(provide_db, sync_to_thread=False),
+    "read_db": Provide(provide_read_db, sync_to_thread=False),
     "ctx": Provide(provide_ctx, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
     "redis_client": Provide(provide_redis, sync_to_thread=False),
 }
 
 Db = NamedDependency[Database]
+ReadDb = NamedDependency[Database]
 Ctx = NamedDependency[DbContext]
 Now = NamedDependency[dt.datetime]
 RedisClient = NamedDependency[redis.Redis | None]

@@ -11,7 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from slotoptim.api.errors import invalid, malformed
 from slotoptim.api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from slotoptim.api.queries import gaps as q
-from slotoptim.api.routes.deps import Ctx, Db
+from slotoptim.api.routes.deps import Ctx, Db, ReadDb
 from slotoptim.api.routes.params import ProviderFilter, ProviderQuery, id_path
 from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.gaps import GapAnalysis, GapDetail, GapPage, GapStatus
@@ -33,7 +33,7 @@ class GapController(Controller):
     )
     def analyze(
         self,
-        db: Db,
+        read_db: ReadDb,
         ctx: Ctx,
         provider: ProviderQuery,
         start: Annotated[dt.datetime, QueryParameter(description="window start, ISO 8601 with a UTC offset")],
@@ -47,7 +47,8 @@ class GapController(Controller):
         appointments with their buffers), each `bookable` or `fragment`, with the services that fit.
         With `customer`, a service fits when it does with that customer's buffer (a rule for new
         customers may add minutes), so a booking of it there is accepted. Backed by
-        `slotoptim.gaps`. At most 31 days."""
+        `slotoptim.gaps`. At most 31 days. Served by the read replica when the deployment has one, so a
+        change of the last seconds may not show yet."""
         for name, value in (("start", start), ("end", end)):
             if value.tzinfo is None:
                 raise malformed(name, "needs a UTC offset, e.g. 2026-11-24T08:00:00-05:00", "query")
@@ -55,7 +56,8 @@ class GapController(Controller):
             raise invalid("end", "must be after start", "query")
         if end - start > MAX_WINDOW:
             raise invalid("end", "the window may span at most 31 days", "query")
-        with db.transaction(ctx) as conn:
+        # Read-only: served by the read replica when one is configured (it may lag the primary).
+        with read_db.transaction(ctx) as conn:
             return q.analyse(conn, provider, start, end, customer)
 
     @get("/", operation_id="listGaps", summary="List gaps", sync_to_thread=True, responses=errors())

@@ -19,6 +19,7 @@ import psycopg
 
 from slotoptim.config import ConfigError
 from slotoptim.practice.errors import PracticeError
+from slotoptim.server_version import UnsupportedServer
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -197,25 +198,32 @@ def listening_url(host: str, port: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
     import os
 
     from slotoptim.db import database_url
     from slotoptim.listener.channels.registry import channels_from_env
     from slotoptim.listener.engine import Engine, run_until_signalled
     from slotoptim.listener.ratelimit import shared_rate_limiter
-    from slotoptim.listener.sender import Sender, SenderConfig
+    from slotoptim.listener.sender import Sender
+    from slotoptim.listener.sender_env import SenderSettingsError, sender_config_from_env
     from slotoptim.migrate import migrate
 
     # Configuration first: a half-configured channel is a usage error before anything starts.
     channels = channels_from_env(os.environ)
-    base_url = os.environ.get("SLOTOPTIM_PUBLIC_URL") or listening_url(args.host, args.port)
+    try:
+        config = sender_config_from_env(os.environ)
+    except SenderSettingsError as exc:
+        raise UsageError(str(exc)) from None
+    # Claim links use the address the service listens on unless SLOTOPTIM_PUBLIC_URL says otherwise;
+    # --lease-seconds wins over SLOTOPTIM_SENDER_LEASE_SECONDS.
+    config = dataclasses.replace(
+        config,
+        public_url=os.environ.get("SLOTOPTIM_PUBLIC_URL") or listening_url(args.host, args.port),
+        lease_seconds=args.lease_seconds or config.lease_seconds,
+    )
     url = database_url()
     migrate(url)
-    config = SenderConfig(
-        public_url=base_url,
-        status_callback=os.environ.get("SLOTOPTIM_STATUS_CALLBACK_URL") or None,
-        lease_seconds=args.lease_seconds,
-    )
     sender = Sender(url, channels, config, limiter=shared_rate_limiter())
     from slotoptim.calendar.service import CalendarService
 
@@ -238,7 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from slotoptim.config import load_settings
 
         def on_started() -> None:
-            print(build_banner(url, load_settings().state_dir, base_url).text(), flush=True)
+            print(build_banner(url, load_settings().state_dir, config.public_url).text(), flush=True)
 
     return EXIT_OK if serve(settings_from_env(), args.host, args.port, engine, on_started) else EXIT_FAILURE
 
@@ -392,8 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lease-seconds",
         type=_positive_int,
-        default=60,
-        help="how long a claimed message stays this process's; a crashed sender's come back after it",
+        default=None,
+        help="how long a claimed message stays this process's (default SLOTOPTIM_SENDER_LEASE_SECONDS or 60);"
+        " a crashed sender's come back after it",
     )
     p.add_argument(
         "--banner", action="store_true", help="once listening, print the URLs, a demo staff key and next steps"
@@ -448,6 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, PracticeError, ConfigError) as exc:
         print(f"slotoptim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except UnsupportedServer as exc:
+        print(f"slotoptim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except psycopg.Error as exc:
         from slotoptim.practice.dberrors import explain, is_user_error
 

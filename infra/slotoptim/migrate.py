@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from slotoptim.db import sqlalchemy_url
+from slotoptim.server_version import check_server
 
 
 def alembic_config(libpq_url: str) -> Config:
@@ -19,7 +20,9 @@ def alembic_config(libpq_url: str) -> Config:
 
 
 def migrate(libpq_url: str) -> bool:
-    """Upgrades to the newest revision; True when anything changed (a revision or a repeatable file)."""
+    """Upgrades to the newest revision; True when anything changed (a revision or a repeatable file).
+    Refuses a server older than PostgreSQL 15 before changing anything (UnsupportedServer)."""
+    check_server(libpq_url)
     config = alembic_config(libpq_url)
     before = current_revision(libpq_url)
     command.upgrade(config, "head")

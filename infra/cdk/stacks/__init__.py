@@ -1,0 +1,1 @@
+"""The AWS CDK constructs of SlotOptim's production stack (see app.py)."""
