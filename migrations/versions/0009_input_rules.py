@@ -3,7 +3,7 @@ place, a provider never both preferred and excluded, travel within its maximum, 
 Existing rows are repaired where the repair keeps their behaviour; the others are reported.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """External integrations: connections with sealed secrets, push channels, the item mirror, the write outbox.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 gap.merged_into with org_id.
 
 Revision ID: 0014 (file 0007_: the lead renumbers and re-chains at merge)
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0014"
-down_revision = "0006"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
