@@ -74,6 +74,9 @@ select k.weekday, k.hour, coalesce(c.minutes, 0)::float8 as capacity, coalesce(b
 # evaluates every active entry, so the page bounds it.
 EXPLAINED_GAPS = 5
 EXCLUSIONS_SHOWN = 25
+# Above this many active entries the explanation is too slow for a page (it is not bounded yet):
+# the page points to slotoptim.candidate_exclusions instead.
+EXPLAINED_MAX_ENTRIES = 2000
 
 
 @dataclass(frozen=True)
@@ -267,9 +270,26 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
         )
         for r in gap_rows
     ]
-    explained = [
-        explain_gap(conn, int(r["id"]), row, now) for r, row in zip(gap_rows, gaps, strict=True) if not row.open_offers
-    ][:EXPLAINED_GAPS]
+    waiting = conn.execute(
+        "select count(*) as n from slotoptim_private.waitlist_entry"
+        " where org_id = slotoptim_private.current_org() and status = 'active'"
+    ).fetchone()
+    assert waiting is not None
+    unexplained = [(int(r["id"]), row) for r, row in zip(gap_rows, gaps, strict=True) if not row.open_offers]
+    explained = (
+        [explain_gap(conn, gap_id, row, now) for gap_id, row in unexplained[:EXPLAINED_GAPS]]
+        if int(waiting["n"]) <= EXPLAINED_MAX_ENTRIES
+        else [
+            GapExplanation(
+                row,
+                row.why,
+                f"{waiting['n']} active entries: too many to explain here (slotoptim.candidate_exclusions lists them)",
+                [],
+                0,
+            )
+            for _, row in unexplained[:EXPLAINED_GAPS]
+        ]
+    )
     offers = [
         OfferRow(
             slot=_when(r["starts"], tz),
