@@ -1,8 +1,7 @@
-"""The check-in queue: queue settings, priority flags, queue entries, heads-up texts; the outbox
-learns the 'running_late' message kind.
+"""EHR interop over FHIR: links from EHR resources to providers, services, customers and blocks.
 
-Revision ID: 0011
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -10,8 +9,9 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0011"
-down_revision = "0009"
+revision = "0012"
+# Builds on the integrations tables of 0012 (external_connection).
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,8 @@
-"""External integrations: connections with sealed secrets, push channels, the item mirror, the write outbox.
+"""The check-in queue: queue settings, priority flags, queue entries, heads-up texts; the outbox
+learns the 'running_late' message kind.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0012"
-down_revision = "0011"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

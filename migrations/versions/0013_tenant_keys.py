@@ -2,7 +2,7 @@
 gap.merged_into with org_id.
 
 Revision ID: 0014 (file 0007_: the lead renumbers and re-chains at merge)
-Revises: 0013
+Revises: 0012
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0014"
-down_revision = "0013"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
-"""EHR interop over FHIR: links from EHR resources to providers, services, customers and blocks.
+"""External integrations: connections with sealed secrets, push channels, the item mirror, the write outbox.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0013"
-# Builds on the integrations tables of 0012 (external_connection).
-down_revision = "0012"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
