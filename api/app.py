@@ -21,17 +21,19 @@ from litestar.template.config import TemplateConfig
 from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_guard
 from slotoptim.api.db import Database
 from slotoptim.api.errors import EXCEPTION_HANDLERS
+from slotoptim.api.frontdoor import front_door
 from slotoptim.api.metrics import Metrics
 from slotoptim.api.middleware import refuse_repeated_query_parameters, request_metrics
 from slotoptim.api.oidc import OidcVerifier
 from slotoptim.api.openapi import document, openapi_config
 from slotoptim.api.routes import ROUTES
 from slotoptim.api.routes.deps import DEPENDENCIES
+from slotoptim.api.schema_ui import asset_routers
 from slotoptim.api.settings import ApiSettings, utc_now
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Paths the authentication middleware skips (routes also opt out with exclude_from_auth).
-PUBLIC_PATHS = ["^/schema"]
+PUBLIC_PATHS = ["^/schema", "^/assets/"]
 
 
 def create_app(settings: ApiSettings) -> Litestar:
@@ -54,7 +56,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             "db": db,
             "redis": cache,
             "clock": settings.clock,
-            "metrics": Metrics(db),
+            "metrics": Metrics(db, per_org=settings.metrics_per_org),
             "authenticator": Authenticator(db, oidc),
         }
     )
@@ -70,13 +72,17 @@ def create_app(settings: ApiSettings) -> Litestar:
                 cache.close()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *asset_routers()],
         state=state,
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         guards=[role_guard],
         before_request=refuse_repeated_query_parameters,
-        middleware=[request_metrics, DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            front_door(settings.public_url),
+            request_metrics,
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -27,12 +27,13 @@ def test_sign_in_is_required(client: TestClient[Any], keys: Keys) -> None:
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
 
 
-def test_session_cookie(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+def test_session_cookie(make_client: Any, keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+    client = make_client(public_url=None)  # plain http end to end: the cookie must come back
     signed_in = _login(client, keys.readonly)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard"
     cookie = signed_in.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
-    assert "secure" not in cookie  # plain http in tests; https requests get Secure
+    assert "secure" not in cookie  # plain http and no https public URL (test_front_door checks Secure)
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Acme Clinic" in page.text and "signed in as readonly" in page.text
     # Revoking the key ends its sessions.
