@@ -82,3 +82,25 @@ def test_other_organisations_data_stays_hidden(
     client.cookies.clear()
     client.cookies.set("slotoptim_session", forged, path="/dashboard")
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    assert "Nothing to show yet" not in client.get("/dashboard", headers=keys.headers("staff")).text
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.practice.importer import import_practice
+
+    import_practice(
+        db,
+        {
+            "format": "slotoptim.practice/1",
+            "organisation": {"key": "newco", "name": "New Clinic", "timezone": "America/New_York"},
+        },
+    )
+    org = db.execute("select id from slotoptim_private.organisation where key = 'newco'").fetchone()
+    assert org is not None
+    key = create_key(db, int(org["id"]), "first", "staff").token
+    page = client.get("/dashboard", headers={"Authorization": f"Bearer {key}"})
+    assert page.status_code == 200
+    assert "Nothing to show yet" in page.text and "slotoptim import practice.json" in page.text
