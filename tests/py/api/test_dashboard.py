@@ -104,3 +104,16 @@ def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
     page = client.get("/dashboard", headers={"Authorization": f"Bearer {key}"})
     assert page.status_code == 200
     assert "Nothing to show yet" in page.text and "slotoptim import practice.json" in page.text
+
+
+def test_offers_waiting_for_quiet_hours_say_when_they_send(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    offer = offered(client, keys, db)[0]
+    db.execute(
+        "update slotoptim_private.message set status = 'queued',"
+        " not_before = '2026-11-25 08:00 America/New_York' where offer_id = %s and kind = 'offer'",
+        (offer["id"],),
+    )
+    page = client.get("/dashboard", headers=keys.headers("staff")).text
+    assert "sends at 8:00" in page or "sends at 08:00" in page, page
