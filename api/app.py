@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_guard
 from slotoptim.api.db import Database
 from slotoptim.api.errors import EXCEPTION_HANDLERS
+from slotoptim.api.frontdoor import front_door
 from slotoptim.api.metrics import Metrics
 from slotoptim.api.middleware import check_request, request_metrics
 from slotoptim.api.oidc import OidcVerifier
@@ -30,11 +31,12 @@ from slotoptim.api.request_id import request_ids
 from slotoptim.api.routes import ROUTES
 from slotoptim.api.routes.deps import DEPENDENCIES
 from slotoptim.api.routes.queue_pages import board_for
+from slotoptim.api.schema_ui import asset_routers
 from slotoptim.api.settings import ApiSettings, utc_now
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Paths the authentication middleware skips (routes also opt out with exclude_from_auth).
-PUBLIC_PATHS = ["^/schema"]
+PUBLIC_PATHS = ["^/schema", "^/assets/"]
 
 
 def create_app(settings: ApiSettings) -> Litestar:
@@ -71,7 +73,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             "read_db": read_db,
             "redis": cache,
             "clock": settings.clock,
-            "metrics": Metrics(db),
+            "metrics": Metrics(db, per_org=settings.metrics_per_org),
             "authenticator": Authenticator(db, oidc),
             "queue_hub": hub,
         }
@@ -94,14 +96,19 @@ def create_app(settings: ApiSettings) -> Litestar:
                 cache.close()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *asset_routers()],
         state=state,
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         guards=[role_guard],
         before_request=check_request,
         # request_ids first (outermost): every answer carries the id, every log line of the request too.
-        middleware=[request_ids, request_metrics, DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            request_ids,
+            front_door(settings.public_url),
+            request_metrics,
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -43,8 +43,10 @@ select o.key as org,
 class EngineCollector(Collector):
     """Offers made, sent and claimed, and the 7-day fill rate, per organisation."""
 
-    def __init__(self, db: Database, ttl_seconds: float = 15.0) -> None:
+    def __init__(self, db: Database, ttl_seconds: float = 15.0, per_org: bool = False) -> None:
         self.db = db
+        # Off: one total labelled org="all", so a scrape does not list every organisation's key.
+        self.per_org = per_org
         self.ttl = ttl_seconds
         self._rows: list[dict[str, Any]] = []
         self._at = -ttl_seconds
@@ -83,7 +85,8 @@ class EngineCollector(Collector):
         failed = CounterMetricFamily(
             "slotoptim_messages_failed", "Messages that failed or were undelivered (sender errors)", labels=["org"]
         )
-        for row in self._rows:
+        rows = self._rows if self.per_org else _totals(self._rows)
+        for row in rows:
             made.add_metric([row["org"]], float(row["offers_made"]))
             sent.add_metric([row["org"]], float(row["offers_sent"]))
             claimed.add_metric([row["org"]], float(row["offers_claimed"]))
@@ -94,8 +97,23 @@ class EngineCollector(Collector):
         yield from (made, sent, claimed, fill, outbox_age, failed)
 
 
+def _totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All organisations as one row; the fill rate is left out (a mean of rates would mislead)."""
+    return [
+        {
+            "org": "all",
+            "offers_made": sum(r["offers_made"] for r in rows),
+            "offers_sent": sum(r["offers_sent"] for r in rows),
+            "offers_claimed": sum(r["offers_claimed"] for r in rows),
+            "fill_rate_7d": None,
+            "outbox_age_s": max((r["outbox_age_s"] for r in rows), default=0),
+            "messages_failed": sum(r["messages_failed"] for r in rows),
+        }
+    ]
+
+
 class Metrics:
-    def __init__(self, db: Database | None = None) -> None:
+    def __init__(self, db: Database | None = None, per_org: bool = False) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "slotoptim_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -109,7 +127,7 @@ class Metrics:
         )
         self.claims = Counter("slotoptim_claims", "Claims by outcome", ["outcome", "via"], registry=self.registry)
         if db is not None:
-            self.registry.register(EngineCollector(db))
+            self.registry.register(EngineCollector(db, per_org=per_org))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

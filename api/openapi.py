@@ -22,6 +22,7 @@ from litestar.openapi.spec import Components, SecurityRequirement, SecuritySchem
 
 import slotoptim.api.schemas
 from slotoptim.api.errors import Problem
+from slotoptim.api.schema_ui import OfflineSwaggerPlugin
 
 # What every /v1 operation accepts; webhooks and health checks declare none.
 API_SECURITY: list[SecurityRequirement] = [{"apiKey": []}, {"bearer": []}]
@@ -49,6 +50,7 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         use_handler_docstrings=True,
+        render_plugins=[OfflineSwaggerPlugin()],
     )
 
 

@@ -9,6 +9,8 @@
 | `SLOTOPTIM_OIDC_ORG_CLAIM`, `..._ROLE_CLAIM` | extra claim names for the organisation key and the role |
 | `SLOTOPTIM_API_POOL_SIZE` | the most database connections the API holds (default 10) |
 | `SLOTOPTIM_READ_DATABASE_URL` | a streaming replica for read-only analysis (`/v1/gaps/analyze`); unset: the primary |
+| `SLOTOPTIM_METRICS_TOKEN` | bearer token Prometheus sends to read /metrics (unset: loopback clients only) |
+| `SLOTOPTIM_METRICS_PER_ORG` | yes: engine metrics labelled by organisation key (default: one total) |
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class ApiSettings:
     oidc: OidcSettings | None = None
     pool_min: int = 1
     pool_max: int = 10
+    # /metrics: with a token, only `Authorization: Bearer <token>` may read it; without one, only
+    # clients on this machine (loopback). Organisation labels only when asked for.
+    metrics_token: str | None = None
+    metrics_per_org: bool = False
     # Refuse to serve (503) when the row-level-security role slotoptim_app is missing, rather than
     # run requests as the database owner, which row-level security does not restrict.
     require_app_role: bool = True
@@ -103,4 +109,15 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         oidc=oidc_from_env(env),
         pool_max=int(pool),
+        metrics_token=env.get("SLOTOPTIM_METRICS_TOKEN") or None,
+        metrics_per_org=_yes(env, "SLOTOPTIM_METRICS_PER_ORG"),
     )
+
+
+def _yes(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: {value!r} is not yes or no")

@@ -116,6 +116,8 @@ class OfferRow:
     strategy: str
     status: str
     expires: str
+    # The offer's text waits for the recipient's quiet hours to end: when it goes out (local time).
+    sends_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,17 +302,21 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
             strategy=str(r["strategy"]),
             status=str(r["status"]),
             expires=_when(r["expires_at"], tz),
+            sends_at=None if r["sends_at"] is None else clock_time(r["sends_at"].astimezone(tz)),
         )
         for r in conn.execute(
             "select lower(o.slot) as starts, p.name as provider, cu.name as customer, o.channel, o.wave,"
-            " c.strategy, o.status, o.expires_at"
+            " c.strategy, o.status, o.expires_at,"
+            " (select min(m.not_before) from slotoptim_private.message as m where m.offer_id = o.id"
+            "   and m.kind = 'offer' and m.status = 'queued' and m.not_before > %s) as sends_at"
             " from slotoptim_private.offer as o"
             " join slotoptim_private.offer_campaign as c on c.id = o.campaign_id"
             " join slotoptim_private.gap as g on g.id = o.gap_id"
             " join slotoptim_private.provider as p on p.id = g.provider_id"
             " join slotoptim_private.customer as cu on cu.id = o.customer_id"
             " where o.org_id = slotoptim_private.current_org() and c.status in ('running', 'awaiting_approval')"
-            " order by lower(o.slot), o.wave, o.id limit 100"
+            " order by lower(o.slot), o.wave, o.id limit 100",
+            (now,),
         ).fetchall()
     ]
     fill = conn.execute(

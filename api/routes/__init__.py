@@ -23,7 +23,7 @@ from slotoptim.api.routes.calendar import (
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
-from slotoptim.api.routes.dashboard import dashboard, login, login_form, logout
+from slotoptim.api.routes.dashboard import dashboard, home, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.offers import instant_claim, start_offers
@@ -81,6 +81,7 @@ ROUTES: list[ControllerRouterHandler] = [
     metrics,
     claim_page,
     claim_submit,
+    home,
     dashboard,
     login_form,
     login,

@@ -41,13 +41,8 @@ from slotoptim.api.routes.deps import Db, Now, RedisClient
 TokenPath = Annotated[str, PathParameter(max_length=64, description="the claim link's signed token")]
 
 PAGE = {"exclude_from_auth": True}
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
-    " frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The security headers (CSP, nosniff, Referrer-Policy...) come from api/frontdoor.py for every page.
+HEADERS = {"Cache-Control": "no-store"}
 
 
 class ClaimForm(msgspec.Struct, kw_only=True):

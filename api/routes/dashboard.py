@@ -31,13 +31,8 @@ from slotoptim.api.routes.deps import Db, Now
 
 PAGE = {"exclude_from_auth": True}
 LOGIN = "/dashboard/login"
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:;"
-    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The security headers (CSP, nosniff, Referrer-Policy...) come from api/frontdoor.py for every page.
+HEADERS = {"Cache-Control": "no-store"}
 
 
 class LoginForm(msgspec.Struct, kw_only=True):
@@ -110,6 +105,17 @@ async def login_form() -> Template:
     return _login_page()
 
 
+def _public_https(state: State) -> bool:
+    public_url = state.settings.public_url
+    return bool(public_url and public_url.lower().startswith("https://"))
+
+
+@get("/", opt=PAGE, include_in_schema=False)
+async def home() -> Redirect:
+    """The front door leads to the dashboard (which asks for a key when there is no session)."""
+    return Redirect("/dashboard", status_code=HTTP_303_SEE_OTHER)
+
+
 def _login(request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime, credential: str) -> Any:
     credential = credential.strip()
     if not credential:
@@ -125,7 +131,8 @@ def _login(request: Request[Any, Any, Any], state: State, db: Database, now: dt.
         value=value,
         max_age=sessions.LIFETIME_SECONDS,
         path="/dashboard",
-        secure=request.url.scheme == "https",
+        # Secure whenever the service is public over https, even behind a proxy speaking http to it.
+        secure=request.url.scheme == "https" or _public_https(state),
         httponly=True,
         samesite="strict",
     )

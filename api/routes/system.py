@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+from typing import Any
+
 import psycopg
 import redis
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -12,8 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slotoptim.api.metrics import Metrics
 from slotoptim.api.routes.deps import Db
 from slotoptim.api.schemas.system import Health, Readiness
+from slotoptim.api.settings import ApiSettings
 
 PUBLIC = {"exclude_from_auth": True}
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 @get(
@@ -74,7 +79,27 @@ def readyz(db: Db, state: State) -> Response[Readiness]:
     opt=PUBLIC,
     media_type=CONTENT_TYPE_LATEST,
     sync_to_thread=True,
+    responses={
+        401: ResponseSpec(
+            data_container=str, media_type=MediaType.TEXT, generate_examples=False, description="no metrics token"
+        ),
+        403: ResponseSpec(
+            data_container=str, media_type=MediaType.TEXT, generate_examples=False, description="not loopback"
+        ),
+    },
 )
-def metrics(state: State) -> Response[bytes]:
+def metrics(state: State, request: Request[Any, Any, Any]) -> Response[bytes]:
+    """With SLOTOPTIM_METRICS_TOKEN: that bearer token; without: loopback clients only."""
+    settings: ApiSettings = state.settings
+    if settings.metrics_token is not None:
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode()):
+            return Response(b"metrics need the metrics token\n", status_code=401, media_type=MediaType.TEXT)
+    elif (request.client.host if request.client else "") not in LOOPBACK:
+        return Response(
+            b"metrics are served to this machine only; set SLOTOPTIM_METRICS_TOKEN\n",
+            status_code=403,
+            media_type=MediaType.TEXT,
+        )
     registry: Metrics = state.metrics
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)

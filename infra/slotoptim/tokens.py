@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import struct
 from dataclasses import dataclass
@@ -57,12 +58,22 @@ def make_token(key: bytes, offer_id: int, customer_id: int, expires: int) -> str
     return base64.urlsafe_b64encode(body + _tag(key, offer_id, customer_id, expires)).decode().rstrip("=")
 
 
+_CANONICAL = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
 def read_token(token: str) -> TokenClaims:
-    """Parses without checking the tag (that needs the offer's customer): see verify_token."""
+    """Parses without checking the tag (that needs the offer's customer): see verify_token.
+
+    Only the one canonical spelling is accepted: base64 decoders skip characters outside the
+    alphabet (a `.` inserted anywhere still decoded), so the token must re-encode to itself."""
+    if not _CANONICAL.match(token):
+        raise TokenError("this link is not valid")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise TokenError("this link is not valid") from None
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+        raise TokenError("this link is not valid")
     if len(raw) != struct.calcsize(_LAYOUT) + _TAG_BYTES:
         raise TokenError("this link is not valid")
     offer_id, expires = struct.unpack(_LAYOUT, raw[: struct.calcsize(_LAYOUT)])

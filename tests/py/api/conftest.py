@@ -20,6 +20,8 @@ from slotoptim.practice.importer import import_practice
 
 TWILIO_TOKEN = "0123456789abcdef0123456789abcdef"
 PUBLIC_URL = "https://api.clinic.example"
+METRICS_TOKEN = "metrics-token-for-tests"
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def base_settings(url: str) -> ApiSettings:
         public_url=PUBLIC_URL,
         twilio_auth_token=TWILIO_TOKEN,
         pool_max=4,
+        metrics_token=METRICS_TOKEN,
+        metrics_per_org=True,
         clock=lambda: NOW,
     )
 

@@ -39,6 +39,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 BLOCKING = ("serious", "critical")
+# Screenshots of each state the browser tests reach (git-ignored out/): what a new user sees.
+SHOTS = ROOT / "out" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
 
 SYSTEM_DEPS = "make system-deps (tests/setup/system-deps.sh)"
 
@@ -111,6 +119,7 @@ def test_claim_in_the_browser(
         box = button.bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 48
         assert no_horizontal_scroll(page), "the claim page scrolls sideways at 320 px (200 % zoom)"
+        screenshot(page, "claim-open-phone.png")
         assert_accessible(page, axe_source, "the claim page (open)")
 
         page.goto(f"{base}/c/{tok}")  # a fresh load without the axe script
@@ -121,6 +130,7 @@ def test_claim_in_the_browser(
         page.get_by_role("heading", name="You're booked").wait_for()
         assert page.get_by_role("status").inner_text().startswith("This appointment is yours")
         assert no_horizontal_scroll(page)
+        screenshot(page, "claim-booked-phone.png")
         assert_accessible(page, axe_source, "the claim page (booked)")
 
         page.goto(f"{base}/c/{'A' * 32}")
@@ -153,8 +163,10 @@ def test_dashboard_in_the_browser(
     with live_server(base_settings(api_db.url)) as base:
         context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)  # a tablet
         page = context.new_page()
-        page.goto(f"{base}/dashboard")
-        assert page.url.endswith("/dashboard/login")
+        page.goto(f"{base}/")
+        assert page.url.endswith("/dashboard/login")  # GET / leads to the dashboard, which asks for a key
+        screenshot(page, "dashboard-login-tablet.png")
+        assert_accessible(page, axe_source, "the dashboard login page")
         page.get_by_label("API key").fill(keys.staff)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("heading", name="Today at Acme Clinic").wait_for()
@@ -171,6 +183,7 @@ def test_dashboard_in_the_browser(
         assert page.locator("[aria-label^='Waitlist entries for the gap'] tbody tr").first.is_visible()
         assert "not offered yet" in page.inner_text("main")
         assert no_horizontal_scroll(page), "the dashboard scrolls sideways on a tablet"
+        screenshot(page, "dashboard-tablet.png")
 
         shot = tmp_path / "dashboard.png"
         page.screenshot(path=str(shot), full_page=True)
@@ -182,3 +195,43 @@ def test_dashboard_in_the_browser(
         page.set_viewport_size({"width": 1440, "height": 900})  # a laptop
         assert no_horizontal_scroll(page)
         context.close()
+
+
+def test_empty_dashboard_in_the_browser(
+    browser: Any, axe_source: str, api_db: ApiDb, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.practice.importer import import_practice
+
+    import_practice(
+        db,
+        {
+            "format": "slotoptim.practice/1",
+            "organisation": {"key": "newco", "name": "New Clinic", "timezone": "America/New_York"},
+        },
+    )
+    org = db.execute("select id from slotoptim_private.organisation where key = 'newco'").fetchone()
+    assert org is not None
+    key = create_key(db, int(org["id"]), "first", "staff").token
+    with live_server(base_settings(api_db.url)) as base:
+        context = browser.new_context(viewport={"width": 1024, "height": 768})  # CSP enforced here
+        page = context.new_page()
+        page.goto(f"{base}/dashboard/login")
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Nothing to show yet").wait_for()
+        assert "slotoptim import practice.json" in page.inner_text("main")
+        # The stylesheet loaded under the strict CSP (no inline styles): the page is styled.
+        assert page.evaluate("() => getComputedStyle(document.body).marginTop") == "0px"
+        screenshot(page, "dashboard-empty-tablet.png")
+        # axe-core is injected as an inline script, which the page's CSP rightly refuses: check
+        # accessibility in a context that bypasses the CSP, with the same session.
+        checking = browser.new_context(
+            viewport={"width": 1024, "height": 768}, bypass_csp=True, storage_state=context.storage_state()
+        )
+        context.close()
+        page = checking.new_page()
+        page.goto(f"{base}/dashboard")
+        page.get_by_role("heading", name="Nothing to show yet").wait_for()
+        assert_accessible(page, axe_source, "the empty dashboard")
+        checking.close()

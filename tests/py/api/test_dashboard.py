@@ -27,12 +27,13 @@ def test_sign_in_is_required(client: TestClient[Any], keys: Keys) -> None:
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
 
 
-def test_session_cookie(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+def test_session_cookie(make_client: Any, keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
+    client = make_client(public_url=None)  # plain http end to end: the cookie must come back
     signed_in = _login(client, keys.readonly)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/dashboard"
     cookie = signed_in.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
-    assert "secure" not in cookie  # plain http in tests; https requests get Secure
+    assert "secure" not in cookie  # plain http and no https public URL (test_front_door checks Secure)
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Acme Clinic" in page.text and "signed in as readonly" in page.text
     # Revoking the key ends its sessions.
@@ -108,3 +109,38 @@ def test_dashboard_says_why_a_gap_has_no_offers(
     assert "lead time 6" in html  # six entries, all excluded by their lead time
     assert "<td>Customer 1</td><td>w1</td><td>lead time</td><td>needs 600 min notice</td>" in html
     assert "Bravo Clinic" not in html and "bravo" not in html
+
+
+def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    assert "Nothing to show yet" not in client.get("/dashboard", headers=keys.headers("staff")).text
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.practice.importer import import_practice
+
+    import_practice(
+        db,
+        {
+            "format": "slotoptim.practice/1",
+            "organisation": {"key": "newco", "name": "New Clinic", "timezone": "America/New_York"},
+        },
+    )
+    org = db.execute("select id from slotoptim_private.organisation where key = 'newco'").fetchone()
+    assert org is not None
+    key = create_key(db, int(org["id"]), "first", "staff").token
+    page = client.get("/dashboard", headers={"Authorization": f"Bearer {key}"})
+    assert page.status_code == 200
+    assert "Nothing to show yet" in page.text and "slotoptim import practice.json" in page.text
+
+
+def test_offers_waiting_for_quiet_hours_say_when_they_send(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    offer = offered(client, keys, db)[0]
+    db.execute(
+        "update slotoptim_private.message set status = 'queued',"
+        " not_before = '2026-11-25 08:00 America/New_York' where offer_id = %s and kind = 'offer'",
+        (offer["id"],),
+    )
+    page = client.get("/dashboard", headers=keys.headers("staff")).text
+    assert "sends at 8:00" in page or "sends at 08:00" in page, page

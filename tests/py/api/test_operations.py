@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from api.api_practice import local
-from api.conftest import Keys
+from api.conftest import METRICS, Keys
 from api.test_webhooks import INBOUND, inbound, post_signed
 from litestar.testing import TestClient
 
@@ -45,7 +45,7 @@ def test_metrics(client: TestClient[Any], keys: Keys) -> None:
     client.get("/v1/providers", headers=h)
     client.get("/v1/appointments/123456", headers=h)
     client.get("/v1/providers")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=METRICS).text
     assert 'slotoptim_http_requests_total{method="GET",route="/v1/providers",status="200"} 1.0' in text
     assert 'slotoptim_http_requests_total{method="GET",route="/v1/providers",status="401"} 1.0' in text
     assert 'route="/v1/appointments/{appointment_id}",status="404"' in text

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 from api.api_practice import SHARED_PHONE
-from api.conftest import PUBLIC_URL, TWILIO_TOKEN, Keys
+from api.conftest import METRICS, PUBLIC_URL, TWILIO_TOKEN, Keys
 from litestar.testing import TestClient
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
@@ -143,7 +143,7 @@ def test_yes_claims_the_latest_offer_once(
     assert "filled" in late.text
     nothing = post_signed(client, INBOUND, inbound("YES", "+19995550000"))
     assert "couldn't find an open offer" in nothing.text
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=METRICS).text
     assert 'slotoptim_claims_total{outcome="booked",via="sms"} 1.0' in metrics
     assert 'slotoptim_claims_total{outcome="filled",via="sms"} 1.0' in metrics
 
