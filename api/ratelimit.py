@@ -1,0 +1,62 @@
+"""Sliding-window rate limits in Redis, per client address and per key (a claim token), for the
+doors people can knock on without an account: dashboard sign-in, claim links, Twilio webhooks.
+
+Each limit is a sorted set of request times (ZREMRANGEBYSCORE drops those older than the window,
+ZADD records this one, ZCARD counts): a true sliding window, shared by every replica. Over the
+limit: 429 with Retry-After (seconds until the oldest request in the window leaves it). Without
+Redis there are no limits (the database still decides every claim).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from dataclasses import dataclass
+
+import redis
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    requests: int
+    window_seconds: int
+
+
+LOGIN = Limit("login", 10, 60)  # wrong keys cannot be tried at hundreds a second
+CLAIM_PAGE = Limit("claim", 60, 60)  # guessing tokens from one address
+CLAIM_POST = Limit("claim-post", 10, 60)  # per token: one customer does not need more
+WEBHOOK = Limit("webhook", 600, 60)  # a flood, not Twilio's normal rate
+
+
+def rules(method: str, path: str) -> list[tuple[Limit, str | None]]:
+    """The limits a request counts against, each with its extra key (None: per address only)."""
+    if method == "POST" and path == "/dashboard/login":
+        return [(LOGIN, None)]
+    if path.startswith("/c/"):
+        found: list[tuple[Limit, str | None]] = [(CLAIM_PAGE, None)]
+        if method == "POST":
+            found.append((CLAIM_POST, path[3:67]))
+        return found
+    if method == "POST" and path.startswith("/webhooks/"):
+        return [(WEBHOOK, None)]
+    return []
+
+
+def retry_after(client: redis.Redis, limit: Limit, who: str, now: float | None = None) -> int | None:
+    """Counts this request; seconds to wait when it is over the limit, else None."""
+    now = time.time() if now is None else now
+    key = f"slotoptim:rate:{limit.name}:{who}"
+    member = f"{now:.6f}:{secrets.token_hex(4)}"
+    pipe = client.pipeline()
+    pipe.zremrangebyscore(key, 0, now - limit.window_seconds)
+    pipe.zadd(key, {member: now})
+    pipe.zcard(key)
+    pipe.zrange(key, 0, 0, withscores=True)
+    pipe.expire(key, limit.window_seconds)
+    _, _, count, oldest, _ = pipe.execute()
+    if int(count) <= limit.requests:
+        return None
+    first = float(oldest[0][1]) if oldest else now
+    return max(1, math.ceil(first + limit.window_seconds - now))
