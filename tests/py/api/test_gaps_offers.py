@@ -139,7 +139,12 @@ def test_a_redis_hold_means_someone_is_confirming(
             json={"slot_token": _token(db, offer), "customer_id": offer["customer_id"]},
         )
         assert busy.status_code == 409 and busy.json()["outcome"] == "being_confirmed"
-        assert client.get("/readyz").json() == {"status": "ready", "database": True, "redis": True}
+        assert client.get("/readyz").json() == {
+            "status": "ready",
+            "database": True,
+            "redis": True,
+            "calendars_broken": 0,
+        }
     finally:
         server.shutdown()
 

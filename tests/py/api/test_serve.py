@@ -38,7 +38,12 @@ def test_run_serves_the_api_and_the_engine_and_stops_on_sigterm(api_db: ApiDb, t
             assert process.poll() is None, process.communicate()[1]
             assert time.monotonic() < deadline, "the service did not start"
             time.sleep(0.1)
-        assert httpx.get(f"{base}/readyz").json() == {"status": "ready", "database": True, "redis": True}
+        assert httpx.get(f"{base}/readyz").json() == {
+            "status": "ready",
+            "database": True,
+            "redis": True,
+            "calendars_broken": 0,
+        }
         providers = httpx.get(f"{base}/v1/providers", headers={"X-API-Key": api_db.keys.readonly})
         assert providers.status_code == 200 and len(providers.json()) == 2
     finally:
