@@ -74,13 +74,15 @@ begin
     upper(new.period) + pg_catalog.make_interval(mins => new.buffer_after_minutes),
     '[)');
 
-  -- Arrived, completed and no-show describe what happened: not before the appointment starts
-  -- (arrived: up to an hour early, a customer checking in ahead of time). The clock is the
-  -- caller's (slotoptim.clock), so tests and simulations can drive it.
+  -- Arrived, completed and no-show describe what happened, so they never belong to a later day:
+  -- a no-show not before the appointment starts; arrived and completed up to 12 hours ahead of it
+  -- (a customer checks in at the kiosk in the morning for an afternoon visit, and the check-in
+  -- queue may see them early and finish before the booked start). The clock is the caller's
+  -- (slotoptim.clock), so tests and simulations can drive it.
   if new.status in ('arrived', 'completed', 'no_show')
      and (tg_op = 'INSERT' or new.status is distinct from old.status)
      and lower(new.period) > slotoptim_private.clock()
-         + (case when new.status = 'arrived' then interval '1 hour' else interval '0' end) then
+         + (case when new.status = 'no_show' then interval '0' else interval '12 hours' end) then
     raise exception using
       errcode = 'check_violation',
       constraint = 'appointment_status_not_yet',

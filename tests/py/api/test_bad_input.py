@@ -135,8 +135,16 @@ def test_a_ten_year_appointment_is_422(client: TestClient[Any], keys: Keys) -> N
 def test_a_future_appointment_cannot_have_happened(
     client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]], status: str
 ) -> None:
-    # The clock stands at 08:00; the appointment is at 14:00.
+    # The clock stands at 08:00; the appointment is at 14:00. A no-show cannot be declared before
+    # it starts; arrived and completed may come the same day (check-in, a visit seen early), but
+    # never for a later day.
     appointment_id = _id(db, "to-cancel")
+    if status != "no_show":
+        db.execute(
+            "update slotoptim_private.appointment set period = tstzrange(lower(period) + interval '2 days',"
+            " upper(period) + interval '2 days') where id = %s",
+            (appointment_id,),
+        )
     answer = client.post(
         f"/v1/appointments/{appointment_id}/status", headers=keys.headers("staff"), json={"status": status}
     )

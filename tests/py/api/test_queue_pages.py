@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -18,8 +19,9 @@ def _login(client: TestClient[Any], key: str) -> None:
 
 
 def test_front_desk_works_the_queue_from_the_dashboard(
-    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+    make_client: Callable[..., TestClient[Any]], keys: Keys, db: psycopg.Connection[dict[str, Any]]
 ) -> None:
+    client = make_client(public_url=None)  # plain http end to end: the session cookie must come back
     assert client.get("/dashboard/queue", follow_redirects=False).headers["location"] == "/dashboard/login"
     _login(client, keys.staff)
     page = client.get("/dashboard/queue")
@@ -52,7 +54,8 @@ def test_front_desk_works_the_queue_from_the_dashboard(
     assert re.search(r"<td>dr-a</td><td>08:00</td><td>2</td><td>1</td>", done.text), done.text
 
 
-def test_readonly_sees_no_buttons_and_cannot_act(client: TestClient[Any], keys: Keys) -> None:
+def test_readonly_sees_no_buttons_and_cannot_act(make_client: Callable[..., TestClient[Any]], keys: Keys) -> None:
+    client = make_client(public_url=None)  # plain http end to end: the session cookie must come back
     _login(client, keys.readonly)
     page = client.get("/dashboard/queue")
     assert page.status_code == 200 and "Call next" not in page.text
