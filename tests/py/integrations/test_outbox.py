@@ -16,7 +16,15 @@ from slotoptim.integrations.errors import ConnectionBroken, PermanentError, Thro
 from slotoptim.integrations.outbox import ClaimedWrite, OutboxWorker, WriteResult
 
 # Writes are queued at the real clock (the trigger has no other); the workers run a little later.
+# Set afresh for each test: fixed at import, it fell behind the real clock in a long run and the
+# writes queued "now" were not yet due at T0.
 T0 = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+
+
+@pytest.fixture(autouse=True)
+def _worker_clock_ahead_of_now() -> None:
+    global T0
+    T0 = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
 
 
 class Recorder:
@@ -51,8 +59,9 @@ def linked(conn: psycopg.Connection[dict[str, Any]]) -> tuple[psycopg.Connection
     return conn, link_calendar(conn, org_id, provider_id)
 
 
-def worker(url: str, handler: Recorder, name: str = "w1", clock: dt.datetime = T0) -> OutboxWorker:
-    return OutboxWorker(url, {"calendar_event": handler}, clock=lambda: clock, worker=name, rng=random.Random(7))
+def worker(url: str, handler: Recorder, name: str = "w1", clock: dt.datetime | None = None) -> OutboxWorker:
+    at = T0 if clock is None else clock
+    return OutboxWorker(url, {"calendar_event": handler}, clock=lambda: at, worker=name, rng=random.Random(7))
 
 
 def test_a_booking_is_written_once_and_changes_coalesce(linked: Any, fresh_db: str) -> None:
