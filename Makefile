@@ -65,6 +65,7 @@ fhir-server: $(FHIR_SERVER)/node_modules/.installed ## install the Medplum-based
 EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379
 test-pg15: install system-deps fhir-server ## the SQL and Python suites against the external PostgreSQL 15 (EXTERNAL_DATABASE_URL)
+	@tests/setup/external-servers.sh
 	@if ! $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(EXTERNAL_DATABASE_URL)" 2>/dev/null; then \
 	  if [ -n "$$CI" ]; then echo "test-pg15: no server at $(EXTERNAL_DATABASE_URL)"; exit 1; fi; \
 	  echo "test-pg15: skipped, no server at $(EXTERNAL_DATABASE_URL)"; exit 0; fi; \

@@ -28,8 +28,6 @@ comment on view slotoptim.demand_forecasts is
   'Stored demand forecasts (slotoptim ml forecast): expected appointments per provider, service, local day and hour.';
 comment on view slotoptim.demand_heatmap is
   'Per provider, ISO weekday and local hour: forecast demand against working capacity, and their ratio (above 1: more demand than time).';
-comment on view slotoptim.fill_kpis is
-  'Per provider and local day: bookable gaps opened and filled, fill rate, median minutes to fill and offers per fill.';
 comment on view slotoptim.learned_buffers is
   'Buffers learned from actual durations (slotoptim ml buffers) next to the service default they replace when in use.';
 comment on view slotoptim.learning_settings is
@@ -119,15 +117,7 @@ comment on column slotoptim.demand_heatmap.demand_minutes is 'demand_per_hour ti
 comment on column slotoptim.demand_heatmap.capacity_minutes is 'working minutes of the provider in that hour from the weekly hours (closures not subtracted)';
 comment on column slotoptim.demand_heatmap.ratio is 'demand_minutes over capacity_minutes; null without capacity, above 1 when demand exceeds time';
 comment on column slotoptim.demand_heatmap.forecast_days is 'how many forecast days of that weekday the average covers';
--- slotoptim.fill_kpis
-comment on column slotoptim.fill_kpis.org_key is 'the organisation''s key';
-comment on column slotoptim.fill_kpis.provider_key is 'the provider''s key';
-comment on column slotoptim.fill_kpis.day is 'the gap''s local date in the provider''s time zone';
-comment on column slotoptim.fill_kpis.gaps_opened is 'bookable gaps opened (merged ones not counted twice)';
-comment on column slotoptim.fill_kpis.gaps_filled is 'of those, gaps an offer''s claim booked';
-comment on column slotoptim.fill_kpis.fill_rate is 'gaps_filled / gaps_opened (3 decimals)';
-comment on column slotoptim.fill_kpis.median_minutes_to_fill is 'median minutes from a gap opening to the booking that filled it';
-comment on column slotoptim.fill_kpis.offers_per_fill is 'offers made for those gaps per gap filled';
+-- slotoptim.fill_kpis: commented where it is defined (sql/72_views_fill.sql), freed intervals.
 -- slotoptim.high_risk_slots
 comment on column slotoptim.high_risk_slots.appointment_id is 'appointment id';
 comment on column slotoptim.high_risk_slots.org_key is 'the organisation''s key';

@@ -69,9 +69,13 @@ def test_existing_rows_are_repaired_or_reported(old_db: str) -> None:
         both = _one(conn, entry, (org, customer, [service], [provider, other], [provider], None, None))["id"]
         only_excluded = _one(conn, entry, (org, customer, [service], [provider], [provider], None, None))["id"]
         far = _one(conn, entry, (org, customer, [service], None, [], 50, 30))["id"]
+        # At revision 0006 the triggers (repeatable files) are not there yet: the row carries its
+        # buffer and blocked time itself.
         conn.execute(
-            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
-            " values (%s, %s, %s, tstzrange('9999-12-31 23:00-05', '10000-01-01 05:00+00'))",
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period,"
+            " buffer_after_minutes, blocked)"
+            " values (%s, %s, %s, tstzrange('9999-12-31 23:00-05', '10000-01-01 05:00+00'), 0,"
+            " tstzrange('9999-12-31 23:00-05', '10000-01-01 05:00+00'))",
             (org, provider, service),
         )
 

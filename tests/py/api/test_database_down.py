@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from api.conftest import base_settings, load_practices
+from api.conftest import METRICS, base_settings, load_practices
 from faults.restart_faults import restartable_server
 from litestar.testing import TestClient
 
@@ -67,7 +67,7 @@ def test_the_api_answers_503_at_once_while_the_database_is_down(api_log: _Lines)
             # Generous: it takes about half a second, and used to take the pool's full 10 s.
             assert max(timings) < POOL_TIMEOUT_SECONDS / 2, timings
             assert client.get("/readyz").status_code == 503
-            metrics = client.get("/metrics").text
+            metrics = client.get("/metrics", headers=METRICS).text
             assert _count(metrics, "/v1/appointments", 503) == 3
             assert _count(metrics, "/v1/appointments", 500) == 0, "a database that is down is not a 500"
             logged = "\n".join(api_log.lines)

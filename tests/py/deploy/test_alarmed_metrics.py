@@ -56,7 +56,7 @@ def test_every_alarmed_metric_is_published_with_its_value(
     db = Database(fresh_db, require_app_role=False)
     db.open()
     try:
-        metrics = Metrics(db)
+        metrics = Metrics(db, per_org=True)  # the alarms read per-organisation series
         metrics.observe("GET", "/v1/gaps", 200, 0.01)
         text = metrics.render().decode()
     finally:
