@@ -34,5 +34,7 @@ def test_many_screens_one_listener(api_db: ApiDb, keys: Keys, db: psycopg.Connec
     assert result.events >= 20
     assert result.boards > SCREENS  # each screen got its first board and later ones
     assert len(result.latencies_ms) >= SCREENS  # every screen saw events happen
-    # The API's pool (at most POOL) and the one LISTEN connection; the test's own connection is `db`.
-    assert result.db_connections_max <= POOL + 1 + 1, result.summary()
+    # The API's pool (at most POOL), the one LISTEN connection, and the one probe api/db.py opens when
+    # a request has waited half a second for the pool (is the database busy or down?); the test's
+    # own connection is `db`. Bounded, whatever the number of screens.
+    assert result.db_connections_max <= POOL + 1 + 1 + 1, result.summary()
