@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from dbclone import clone_database
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -64,10 +65,8 @@ def _recreate(admin_url: str, name: str, template: str | None = None) -> None:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         if template is None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        else:
-            conn.execute(
-                sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
+    if template is not None:
+        clone_database(admin_url, name, template)
 
 
 def url_for(admin_url: str, name: str) -> str:

@@ -29,6 +29,10 @@ PRIMARY_PARAMETERS = {
     "shared_preload_libraries": "pg_stat_statements",
     # A claim holds row locks for milliseconds; a stuck session must not hold them for long.
     "idle_in_transaction_session_timeout": "60000",
+    # No JIT: the set-returning functions' cost estimates pass its thresholds on queries of a few
+    # dozen rows, and compiling took seconds where running takes milliseconds (migration 0014
+    # turns it off per database too; docs/scaling.md).
+    "jit": "0",
     # The outbox and offers are claimed with SKIP LOCKED; waiting on a lock longer than this is a bug.
     "deadlock_timeout": "1000",
     "log_lock_waits": "1",

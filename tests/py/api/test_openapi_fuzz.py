@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from api.conftest import ApiDb, base_settings, load_practices
 from api.live_server import live_server
+from dbclone import clone_database
 from hypothesis import HealthCheck, settings
 from psycopg import sql
 from schemathesis.checks import negative_data_rejection
@@ -33,12 +34,7 @@ BOOLEAN_FILTERS = frozenset({"GET /v1/providers", "GET /v1/services"})
 @pytest.fixture(scope="module")
 def fuzz_db(pg_admin_url: str, template_url: str) -> Iterator[ApiDb]:
     name = f"fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(name), sql.Identifier("slotoptim_test_template")
-            )
-        )
+    clone_database(pg_admin_url, name, "slotoptim_test_template")
     yield load_practices(psycopg.conninfo.make_conninfo(pg_admin_url, dbname=name))
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

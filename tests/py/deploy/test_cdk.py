@@ -100,6 +100,7 @@ def test_parameter_group_forces_tls_and_holds_what_slotoptim_relies_on(synthesis
     assert params["ssl_min_protocol_version"] == "TLSv1.3"
     assert params["timezone"] == "UTC"
     assert "pg_stat_statements" in params["shared_preload_libraries"]
+    assert params["jit"] == "0"
 
 
 def test_analyst_replica_streams_from_the_primary(synthesised: dict[str, Any]) -> None:

@@ -49,12 +49,8 @@ select is_empty(
       join tables_here r on r.oid = k.confrelid
      where t.has_org and r.has_org
        and not exists (select 1 from pg_catalog.pg_attribute a
-                        where a.attrelid = t.oid and a.attnum = any (k.conkey) and a.attname = 'org_id')
-       -- Reviewed, to be made composite by a migration before any distribution (docs/scaling.md):
-       -- a gap's split_from and an EHR link's closure point within the same organisation by
-       -- construction (both rows are written by one function of that organisation).
-       and t.relname || '.' || k.conname not in ('gap.gap_split_from_fkey', 'ehr_link.ehr_link_closure_id_fkey') $$,
-  'every foreign key between tenant tables includes org_id (but the two reviewed ones)'
+                        where a.attrelid = t.oid and a.attnum = any (k.conkey) and a.attname = 'org_id') $$,
+  'every foreign key between tenant tables includes org_id'
 );
 
 -- Unique keys of tenant tables that do not lead with org_id: what a distribution would change

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from dbclone import clone_database
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -28,8 +29,7 @@ HISTORY_TEMPLATE = "slotoptim_ml_history"
 
 def _clone(admin_url: str, template: str) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template)))
+    clone_database(admin_url, name, template)
     return name
 
 
@@ -44,12 +44,7 @@ def history_template(pg_admin_url: str, template_url: str) -> str:
     from slotoptim.practice.importer import import_practice
 
     _drop(pg_admin_url, HISTORY_TEMPLATE)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(HISTORY_TEMPLATE), sql.Identifier("slotoptim_test_template")
-            )
-        )
+    clone_database(pg_admin_url, HISTORY_TEMPLATE, "slotoptim_test_template")
     url = psycopg.conninfo.make_conninfo(pg_admin_url, dbname=HISTORY_TEMPLATE)
     document = build_demo_history(TODAY, weeks=10, providers=["dr-chen", "dr-patel", "okafor-pt"])
     with psycopg.connect(url, row_factory=dict_row) as conn:
