@@ -271,6 +271,8 @@ comment on function slotoptim.apply_external_items(bigint, jsonb, integer, times
   'Applies normalised external items: their busy time becomes blocking appointments (source external, overlapping events merged), freed time is cancelled like any cancellation. Returns counts.';
 
 -- Releases the busy items of a connection that the full sync of `generation` did not list.
+-- An EHR's items are appointments one for one (not a union of busy time): they are released
+-- item by item (slotoptim_private.release_ehr_items).
 create or replace function slotoptim_private.release_external_items(p_connection_id bigint, p_generation integer,
                                                                    p_at timestamptz)
 returns integer
@@ -282,6 +284,10 @@ declare
   v_dirty tstzmultirange;
   v_result record;
 begin
+  if exists (select 1 from slotoptim_private.external_connection as c
+              where c.id = p_connection_id and c.purpose = 'fhir') then
+    return slotoptim_private.release_ehr_items(p_connection_id, p_generation, p_at);
+  end if;
   with gone as (
     update slotoptim_private.external_item as i
        set state = 'free', updated_at = p_at

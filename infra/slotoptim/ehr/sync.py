@@ -209,11 +209,16 @@ def sync(
                     seen = (resource.get("meta") or {}).get("lastUpdated")
                     if seen and (resource_type not in new_cursor or seen > new_cursor[resource_type]):
                         new_cursor[resource_type] = str(seen)
-        conn.execute(
-            "select slotoptim.external_sync_finished(%s, %s, %s, %s)",
-            (connection.id, json.dumps(new_cursor, sort_keys=True), full, at),
-        )
-        _retry_conflicts(linker, generation, report)
+        # What waits in conflict is read again first; then, in one transaction, the full pull's
+        # release of what the EHR no longer lists and the retry, so time a deleted appointment
+        # held and a new one takes never shows as a gap in between.
+        waiting = _conflicted(linker)
+        with conn.transaction():
+            conn.execute(
+                "select slotoptim.external_sync_finished(%s, %s, %s, %s)",
+                (connection.id, json.dumps(new_cursor, sort_keys=True), full, at),
+            )
+            _retry_conflicts(linker, waiting, generation, report)
     except EhrAuthError as exc:
         connections.mark_broken(conn, connection.id, str(exc), at)
         report.error = f"broken: {exc}"
@@ -230,31 +235,37 @@ def sync(
     return report
 
 
-def _retry_conflicts(linker: Linker, generation: int, report: SyncReport) -> None:
-    """Appointments that could not take their time (a booking of ours, or an EHR appointment
-    deleted or moved meanwhile, was in the way) are tried again once the sync has released what it
-    releases: within one sync the order of changes is the EHR's, not the order they happened in."""
-    conn, connection = linker.conn, linker.connection
+def _conflicted(linker: Linker) -> list[dict[str, Any]]:
+    """The EHR's current version of every appointment waiting in conflict."""
     rows = fetch_dicts(
-        conn,
-        "select external_id from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
-        (connection.id,),
+        linker.conn,
+        "select external_id from slotoptim_private.external_item where connection_id = %s and state = 'conflict'"
+        " order by updated_at, external_id",
+        (linker.connection.id,),
     )
     page = []
     for row in rows:
         resource = linker.fhir.read("Appointment", str(row["external_id"]).split("/", 1)[1])
         if resource is not None:
             page.append(resource)
+    return page
+
+
+def _retry_conflicts(linker: Linker, page: list[dict[str, Any]], generation: int, report: SyncReport) -> None:
+    """Appointments that could not take their time (a booking of ours, or an EHR appointment
+    deleted or moved meanwhile, was in the way) are tried again once the sync has released what it
+    releases: within one sync the order of changes is the EHR's, not the order they happened in.
+    Runs in the caller's transaction."""
+    conn, connection = linker.conn, linker.connection
     if page:
-        with conn.transaction():
-            _apply_page(linker, "Appointment", page, generation, report)
-        # What is still in conflict after the retry is what the report counts.
-        left = fetch_dict(
-            conn,
-            "select count(*) as n from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
-            (connection.id,),
-        )
-        report.conflicts = 0 if left is None else int(left["n"])
+        _apply_page(linker, "Appointment", page, generation, report)
+    # What is still in conflict after the retry is what the report counts.
+    left = fetch_dict(
+        conn,
+        "select count(*) as n from slotoptim_private.external_item where connection_id = %s and state = 'conflict'",
+        (connection.id,),
+    )
+    report.conflicts = 0 if left is None else int(left["n"])
 
 
 def _apply_page(
