@@ -179,10 +179,16 @@ def test_dashboard_in_the_browser(
         assert page.locator("svg[role=img] rect").count() == 30  # a bar per day of November
         assert page.locator("table.heat tbody tr").count() == 7
         assert re.search(r"\d+%", page.inner_text("table.heat"))
-        page.get_by_text("Who was not offered it").first.click()  # open the explanation before axe runs
-        assert page.locator("[aria-label^='Waitlist entries for the gap'] tbody tr").first.is_visible()
-        assert "not offered yet" in page.inner_text("main")
+        assert "not offered yet" in page.inner_text("[aria-label='Open gaps table']")  # why the "before" gap has none
+        assert page.locator("table.trend tbody tr").count() == 8  # the weekly trend
+        assert page.locator("table.trend tr.current").inner_text().count("100%") == 1
+        legend = page.locator("ul.legend li").all_inner_texts()
+        assert len(legend) >= 2 and "no working hours" in legend[0]  # bands from the data's range
         assert no_horizontal_scroll(page), "the dashboard scrolls sideways on a tablet"
+        # The gaps card spans the page: as wide as the "Filling today" card above it.
+        gaps_box = page.locator("section[aria-labelledby=gaps-h]").bounding_box()
+        today_box = page.locator("section[aria-labelledby=today-h]").bounding_box()
+        assert gaps_box is not None and today_box is not None and gaps_box["width"] == today_box["width"]
         screenshot(page, "dashboard-tablet.png")
 
         shot = tmp_path / "dashboard.png"
@@ -194,6 +200,31 @@ def test_dashboard_in_the_browser(
 
         page.set_viewport_size({"width": 1440, "height": 900})  # a laptop
         assert no_horizontal_scroll(page)
+        screenshot(page, "dashboard-laptop.png")
+
+        # Drill down: the gap being offered, from its row to its campaign, offers and messages.
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.locator("[aria-label='Live offers table'] tbody tr").first.get_by_role("link").click()
+        page.get_by_role("heading", name="Campaigns").wait_for()
+        assert page.url.split("/dashboard/gaps/")[1].isdigit()
+        assert page.locator("[aria-label='Offers of this gap table'] tbody tr").count() >= 1
+        assert page.locator("[aria-label='Messages of this gap table'] tbody tr").count() >= 1
+        assert no_horizontal_scroll(page), "the gap page scrolls sideways on a tablet"
+        screenshot(page, "dashboard-gap-offered-tablet.png")
+        assert_accessible(page, axe_source, "a gap's page (offered)")
+
+        # And the gap nobody is offered: the waitlist, each entry with the filter that excludes it.
+        page.goto(f"{base}/dashboard")
+        page.locator("[aria-label='Open gaps table'] tbody tr", has_text="not offered yet").first.get_by_role(
+            "link"
+        ).click()
+        page.get_by_role("heading", name="Who on the waitlist is not offered it, and why").wait_for()
+        assert page.locator("[aria-label='Waitlist entries for this gap table'] tbody tr").count() >= 1
+        assert "No campaign has started for this gap yet" in page.inner_text("main")
+        screenshot(page, "dashboard-gap-why-tablet.png")
+        assert_accessible(page, axe_source, "a gap's page (not offered)")
+        page.get_by_role("link", name="Dashboard", exact=True).click()
+        page.get_by_role("heading", name="Today at Acme Clinic").wait_for()
         context.close()
 
 
