@@ -118,6 +118,31 @@ def test_dashboard_says_why_a_gap_has_no_offers(
     assert "6 need more notice" in page.text and "No offers were made for this gap." in page.text
 
 
+def test_the_gaps_card_explains_within_its_budget(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]], monkeypatch: Any
+) -> None:
+    """The waitlist's account costs an evaluation per entry and gap: past the card's budget a gap
+    without offers keeps its campaign's reason and points to its own page, which explains it."""
+    from slotoptim.api.queries import card_20_gaps
+
+    appointment = db.execute(
+        "select a.id from slotoptim_private.appointment as a join slotoptim_private.organisation as o"
+        " on o.id = a.org_id where o.key = 'acme' and a.key = 'before'"
+    ).fetchone()
+    assert appointment is not None
+    gap_id = client.post(f"/v1/appointments/{appointment['id']}/cancel", headers=keys.headers("staff")).json()[
+        "gap_ids"
+    ][0]
+    monkeypatch.setattr(card_20_gaps, "EXPLAIN_BUDGET", 5)  # acme has 6 active entries
+    import html as markup
+
+    html = markup.unescape(client.get("/dashboard", headers=keys.headers("staff")).text)
+    assert "6 on the waitlist: the gap's page gives each entry's reason." in html
+    assert '<ul class="reasons">' not in html and "not offered yet" in html
+    page = client.get(f"/dashboard/gaps/{gap_id}", headers=keys.headers("staff")).text
+    assert page.count("<td>w") == 6  # each entry, with its reason
+
+
 def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
     client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
 ) -> None:
