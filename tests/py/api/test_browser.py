@@ -267,3 +267,39 @@ def test_empty_dashboard_in_the_browser(
         page.get_by_role("heading", name="Nothing to show yet").wait_for()
         assert_accessible(page, axe_source, "the empty dashboard")
         checking.close()
+
+
+def test_the_demo_day_on_the_dashboard_in_the_browser(
+    browser: Any, axe_source: str, api_db: ApiDb, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    """What `make run` leaves a new user: the demo practice after its simulated day, on the real
+    clock (`make run` runs `slotoptim demo` for this week's Tuesday, then serves)."""
+    from dataclasses import replace
+
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.api.settings import utc_now
+    from slotoptim.listener.demo import run_demo
+    from slotoptim.practice.demo import today_in_demo_zone
+
+    result = run_demo(api_db.url, None, start=today_in_demo_zone())
+    filled = int(result["kpis"]["fill"]["gaps_filled"])
+    assert filled > 0
+    org = db.execute("select id from slotoptim_private.organisation where key = 'harbourview'").fetchone()
+    assert org is not None
+    key = create_key(db, int(org["id"]), "first look", "staff").token
+    with live_server(replace(base_settings(api_db.url), clock=utc_now)) as base:
+        context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{base}/dashboard/login")
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Today at Harbourview Health").wait_for()
+        assert "Nothing to show yet" not in page.inner_text("main")
+        # The demo day's results stay: its week in the trend, whatever today's weekday.
+        week = page.locator("table.trend tr.current").inner_text()
+        assert f"{filled} / " in week and "$0.00" not in week, week
+        assert page.locator("table.heat tbody tr").count() == 7
+        assert no_horizontal_scroll(page)
+        screenshot(page, "dashboard-demo-tablet.png")
+        assert_accessible(page, axe_source, "the demo practice's dashboard")
+        context.close()
