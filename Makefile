@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
-# Every Python or SQL file: a new one must be linked into the editable install (strict mode).
-SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' 2>/dev/null)
+# Every Python, SQL, template or asset file: a new one must be linked into the editable install (strict mode).
+SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz fhir-server test-pg15

@@ -1,5 +1,6 @@
-"""Sliding-window rate limits in Redis, per client address and per key (a claim token), for the
-doors people can knock on without an account: dashboard sign-in, claim links, Twilio webhooks.
+"""Sliding-window rate limits in Redis, per client address and per key (a claim token, the API key
+a sign-in tries), for the doors people can knock on without an account: dashboard sign-in, claim
+links, Twilio webhooks.
 
 Each limit is a sorted set of request times (ZREMRANGEBYSCORE drops those older than the window,
 ZADD records this one, ZCARD counts): a true sliding window, shared by every replica. Over the
@@ -9,7 +10,9 @@ Redis there are no limits (the database still decides every claim).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +28,11 @@ class Limit:
 
 
 LOGIN = Limit("login", 10, 60)  # wrong keys cannot be tried at hundreds a second
+# Per key tried (an API key's public prefix, else a digest of the token): guesses at one key's
+# secret spread over many addresses. Checked by the sign-in handler, which has read the form.
+LOGIN_KEY = Limit("login-key", 5, 300)
+# Any secret after a key's prefix counts against that prefix, even one that could not be right.
+_KEY_PREFIX = re.compile(r"^so_([A-Za-z0-9]{8})_")
 CLAIM_PAGE = Limit("claim", 60, 60)  # guessing tokens from one address
 CLAIM_POST = Limit("claim-post", 10, 60)  # per token: one customer does not need more
 WEBHOOK = Limit("webhook", 600, 60)  # a flood, not Twilio's normal rate
@@ -42,6 +50,15 @@ def rules(method: str, path: str) -> list[tuple[Limit, str | None]]:
     if method == "POST" and path.startswith("/webhooks/"):
         return [(WEBHOOK, None)]
     return []
+
+
+def login_subject(credential: str) -> str:
+    """Whom a sign-in attempt is for: the API key's prefix (public, unique), or a digest of any
+    other credential (an OIDC token), so the Redis key holds no secret."""
+    match = _KEY_PREFIX.match(credential)
+    if match is not None:
+        return f"key:{match.group(1)}"
+    return "token:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
 
 
 def retry_after(client: redis.Redis, limit: Limit, who: str, now: float | None = None) -> int | None:

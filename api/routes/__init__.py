@@ -23,7 +23,7 @@ from slotoptim.api.routes.calendar import (
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
-from slotoptim.api.routes.dashboard import dashboard, home, login, login_form, logout
+from slotoptim.api.routes.dashboard import dashboard, dashboard_gap, home, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.offers import instant_claim, start_offers
@@ -37,7 +37,6 @@ from slotoptim.api.routes.queue_pages import (
     queue_screen,
     queue_screen_events,
     queue_screen_single,
-    queue_script,
     queue_status,
     queue_status_events,
 )
@@ -83,6 +82,7 @@ ROUTES: list[ControllerRouterHandler] = [
     claim_submit,
     home,
     dashboard,
+    dashboard_gap,
     login_form,
     login,
     logout,
@@ -95,7 +95,6 @@ ROUTES: list[ControllerRouterHandler] = [
     queue_here_submit,
     queue_kiosk,
     queue_kiosk_submit,
-    queue_script,
     queue_dashboard,
     queue_dashboard_act,
 ]

@@ -14,19 +14,27 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import msgspec
+import redis
 from litestar import Request, get, post
 from litestar.datastructures import Cookie, State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_401_UNAUTHORIZED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_303_SEE_OTHER,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_404_NOT_FOUND,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
 
-from slotoptim.api import sessions
+from slotoptim.api import ratelimit, sessions
 from slotoptim.api.auth import Authenticator
 from slotoptim.api.db import Database
 from slotoptim.api.identity import Identity, context_of
 from slotoptim.api.queries import dashboard as q
+from slotoptim.api.queries import gap_page
 from slotoptim.api.routes.deps import Db, Now
 
 PAGE = {"exclude_from_auth": True}
@@ -81,10 +89,32 @@ def _show(request: Request[Any, Any, Any], state: State, db: Database, now: dt.d
     if identity is None:
         return Redirect(LOGIN, status_code=HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"})
     with db.transaction(context_of(identity, request.client.host if request.client else None)) as conn:
-        board = q.dashboard(conn, now)
+        ctx = q.context(conn, now)
+        cards = q.cards(conn, ctx)
     return Template(
         template_name="dashboard.html",
-        context={"d": board, "role": identity.role, "session": request.cookies.get(sessions.COOKIE) is not None},
+        context={"ctx": ctx, "cards": cards, "role": identity.role, "session": _has_session(request)},
+        headers=HEADERS,
+    )
+
+
+def _has_session(request: Request[Any, Any, Any]) -> bool:
+    return request.cookies.get(sessions.COOKIE) is not None
+
+
+def _show_gap(
+    request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime, gap_id: int
+) -> Template | Redirect:
+    identity = _identity(request, state, db, now)
+    if identity is None:
+        return Redirect(LOGIN, status_code=HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"})
+    with db.transaction(context_of(identity, request.client.host if request.client else None)) as conn:
+        ctx = q.context(conn, now)
+        page = gap_page.gap_page(conn, ctx, gap_id)
+    return Template(
+        template_name="dashboard_gap.html",
+        context={"ctx": ctx, "p": page, "gap_id": gap_id, "role": identity.role, "session": _has_session(request)},
+        status_code=HTTP_200_OK if page is not None else HTTP_404_NOT_FOUND,
         headers=HEADERS,
     )
 
@@ -94,6 +124,18 @@ def _show(request: Request[Any, Any, Any], state: State, db: Database, now: dt.d
 @get("/dashboard", opt=PAGE, include_in_schema=False)
 async def dashboard(request: Request[Any, Any, Any], state: State, db: Db, now: Now) -> Template | Redirect:
     return await anyio.to_thread.run_sync(_show, request, state, db, now)
+
+
+@get("/dashboard/gaps/{gap_id:int}", opt=PAGE, include_in_schema=False)
+async def dashboard_gap(
+    request: Request[Any, Any, Any],
+    state: State,
+    db: Db,
+    now: Now,
+    gap_id: Annotated[int, Parameter(ge=1, le=2**63 - 1)],
+) -> Template | Redirect:
+    """A gap's own page: its campaigns, offers and messages, and why the waitlist is not offered it."""
+    return await anyio.to_thread.run_sync(_show_gap, request, state, db, now, gap_id)
 
 
 def _login_page(error: str | None = None, status: int = HTTP_200_OK) -> Template:
@@ -116,10 +158,30 @@ async def home() -> Redirect:
     return Redirect("/dashboard", status_code=HTTP_303_SEE_OTHER)
 
 
+def _key_wait(state: State, credential: str) -> int | None:
+    """Seconds to wait when this key has been tried too often (None: go ahead, or no Redis)."""
+    client: redis.Redis | None = state.get("redis")
+    if client is None:
+        return None
+    try:
+        return ratelimit.retry_after(client, ratelimit.LOGIN_KEY, ratelimit.login_subject(credential))
+    except (redis.RedisError, OSError):
+        return None  # Redis away: no limits, as without Redis (as the front door does)
+
+
 def _login(request: Request[Any, Any, Any], state: State, db: Database, now: dt.datetime, credential: str) -> Any:
     credential = credential.strip()
     if not credential:
         return _login_page("Enter your API key.", HTTP_401_UNAUTHORIZED)
+    # The front door limits sign-ins per address; the key tried is only known here, from the form.
+    wait = _key_wait(state, credential)
+    if wait is not None:
+        return Template(
+            template_name="dashboard_login.html",
+            context={"error": f"Too many sign-in attempts with this key. Try again in {wait} seconds."},
+            status_code=HTTP_429_TOO_MANY_REQUESTS,
+            headers={**HEADERS, "Retry-After": str(wait)},
+        )
     authenticator: Authenticator = state.authenticator
     try:
         identity = authenticator.authenticate(None, credential)

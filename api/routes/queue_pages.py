@@ -1,6 +1,6 @@
 """Public queue pages: the waiting-room screen, a customer's own status page, their own check-in
 link, and the kiosk. Server-rendered; live through Server-Sent Events from the process's one
-queue listener (api/queue_hub.py) and a small script we serve (/static/queue-live.js, no inline
+queue listener (api/queue_hub.py) and a small script served with the other assets (/assets/queue-live.js, no inline
 script, so a strict CSP holds); without JavaScript they refresh themselves every 30 seconds.
 
 The screen shows tickets and first names only. The status page is reached by a signed link (the
@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncGenerator, Callable
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +45,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-SCRIPT = (Path(__file__).resolve().parent.parent / "static" / "queue-live.js").read_text(encoding="utf-8")
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -313,12 +311,3 @@ async def queue_kiosk_submit(
     data: Annotated[PhoneForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     return await anyio.to_thread.run_sync(_kiosk, db, org, location, now, data.phone, _address(request))
-
-
-@get("/static/queue-live.js", opt=PAGE, include_in_schema=False)
-async def queue_script() -> Response[str]:
-    return Response(
-        SCRIPT,
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
-    )

@@ -179,10 +179,17 @@ def test_dashboard_in_the_browser(
         assert page.locator("svg[role=img] rect").count() == 30  # a bar per day of November
         assert page.locator("table.heat tbody tr").count() == 7
         assert re.search(r"\d+%", page.inner_text("table.heat"))
-        page.get_by_text("Who was not offered it").first.click()  # open the explanation before axe runs
-        assert page.locator("[aria-label^='Waitlist entries for the gap'] tbody tr").first.is_visible()
-        assert "not offered yet" in page.inner_text("main")
+        assert "not offered yet" in page.inner_text("[aria-label='Open gaps table']")  # why the "before" gap has none
+        assert page.locator("table.trend tbody tr").count() == 8  # the weekly trend
+        this_week = page.locator("table.trend tr.current").inner_text()
+        assert "(so far)" in this_week and "1 / 3" in this_week and "33%" in this_week and "$100.00" in this_week
+        legend = page.locator("ul.legend li").all_inner_texts()
+        assert len(legend) >= 2 and "no working hours" in legend[0]  # bands from the data's range
         assert no_horizontal_scroll(page), "the dashboard scrolls sideways on a tablet"
+        # The gaps card spans the page: as wide as the "Filling today" card above it.
+        gaps_box = page.locator("section[aria-labelledby=gaps-h]").bounding_box()
+        today_box = page.locator("section[aria-labelledby=today-h]").bounding_box()
+        assert gaps_box is not None and today_box is not None and gaps_box["width"] == today_box["width"]
         screenshot(page, "dashboard-tablet.png")
 
         shot = tmp_path / "dashboard.png"
@@ -194,6 +201,31 @@ def test_dashboard_in_the_browser(
 
         page.set_viewport_size({"width": 1440, "height": 900})  # a laptop
         assert no_horizontal_scroll(page)
+        screenshot(page, "dashboard-laptop.png")
+
+        # Drill down: the gap being offered, from its row to its campaign, offers and messages.
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.locator("[aria-label='Live offers table'] tbody tr").first.get_by_role("link").click()
+        page.get_by_role("heading", name="Campaigns").wait_for()
+        assert page.url.split("/dashboard/gaps/")[1].isdigit()
+        assert page.locator("[aria-label='Offers of this gap table'] tbody tr").count() >= 1
+        assert page.locator("[aria-label='Messages of this gap table'] tbody tr").count() >= 1
+        assert no_horizontal_scroll(page), "the gap page scrolls sideways on a tablet"
+        screenshot(page, "dashboard-gap-offered-tablet.png")
+        assert_accessible(page, axe_source, "a gap's page (offered)")
+
+        # And the gap nobody is offered: the waitlist, each entry with the filter that excludes it.
+        page.goto(f"{base}/dashboard")
+        page.locator("[aria-label='Open gaps table'] tbody tr", has_text="not offered yet").first.get_by_role(
+            "link"
+        ).click()
+        page.get_by_role("heading", name="Who on the waitlist is not offered it, and why").wait_for()
+        assert page.locator("[aria-label='Waitlist entries for this gap table'] tbody tr").count() >= 1
+        assert "No campaign has started for this gap yet" in page.inner_text("main")
+        screenshot(page, "dashboard-gap-why-tablet.png")
+        assert_accessible(page, axe_source, "a gap's page (not offered)")
+        page.get_by_role("link", name="Dashboard", exact=True).click()
+        page.get_by_role("heading", name="Today at Acme Clinic").wait_for()
         context.close()
 
 
@@ -235,3 +267,39 @@ def test_empty_dashboard_in_the_browser(
         page.get_by_role("heading", name="Nothing to show yet").wait_for()
         assert_accessible(page, axe_source, "the empty dashboard")
         checking.close()
+
+
+def test_the_demo_day_on_the_dashboard_in_the_browser(
+    browser: Any, axe_source: str, api_db: ApiDb, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    """What `make run` leaves a new user: the demo practice after its simulated day, on the real
+    clock (`make run` runs `slotoptim demo` for this week's Tuesday, then serves)."""
+    from dataclasses import replace
+
+    from slotoptim.api.apikeys import create_key
+    from slotoptim.api.settings import utc_now
+    from slotoptim.listener.demo import run_demo
+    from slotoptim.practice.demo import today_in_demo_zone
+
+    result = run_demo(api_db.url, None, start=today_in_demo_zone())
+    filled = int(result["kpis"]["fill"]["gaps_filled"])
+    assert filled > 0
+    org = db.execute("select id from slotoptim_private.organisation where key = 'harbourview'").fetchone()
+    assert org is not None
+    key = create_key(db, int(org["id"]), "first look", "staff").token
+    with live_server(replace(base_settings(api_db.url), clock=utc_now)) as base:
+        context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{base}/dashboard/login")
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Today at Harbourview Health").wait_for()
+        assert "Nothing to show yet" not in page.inner_text("main")
+        # The demo day's results stay: its week in the trend, whatever today's weekday.
+        week = page.locator("table.trend tr.current").inner_text()
+        assert f"{filled} / " in week and "$0.00" not in week, week
+        assert page.locator("table.heat tbody tr").count() == 7
+        assert no_horizontal_scroll(page)
+        screenshot(page, "dashboard-demo-tablet.png")
+        assert_accessible(page, axe_source, "the demo practice's dashboard")
+        context.close()

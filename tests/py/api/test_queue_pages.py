@@ -71,10 +71,11 @@ def test_screen_status_page_link_and_kiosk(
     screen = client.get("/queue/acme/main")
     assert screen.status_code == 200 and "Waiting room: Main street" in screen.text
     csp = screen.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and '<script src="/static/queue-live.js" defer>' in screen.text
+    assert "script-src 'self'" in csp and '<script src="/assets/queue-live.js" defer>' in screen.text
     assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in screen.text
     assert client.get("/queue/main").status_code == 200  # one practice has a location "main"
-    script = client.get("/static/queue-live.js")
+    script = client.get("/assets/queue-live.js")
+    assert client.get("/static/queue-live.js").status_code == 404  # one place serves assets
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
 
     # The customer's own check-in link.
