@@ -12,6 +12,7 @@ from slotoptim.api.fhir.routes import FHIR_ROUTER
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
+from slotoptim.api.routes.booking_page import booking_page, booking_submit, waitlist_submit
 from slotoptim.api.routes.calendar import (
     connect_calendar,
     google_push,
@@ -21,7 +22,7 @@ from slotoptim.api.routes.calendar import (
     read_calendar,
 )
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
-from slotoptim.api.routes.claim_page import claim_page, claim_submit
+from slotoptim.api.routes.claim_page import claim_answer, claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
 from slotoptim.api.routes.dashboard import dashboard, home, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
@@ -81,6 +82,10 @@ ROUTES: list[ControllerRouterHandler] = [
     metrics,
     claim_page,
     claim_submit,
+    claim_answer,
+    booking_page,
+    booking_submit,
+    waitlist_submit,
     home,
     dashboard,
     login_form,
