@@ -4,8 +4,8 @@ Routing an inbound text: SlotOptim sends from one number for every organisation 
 the To number cannot tell organisations apart; the sender's phone does. STOP and START apply in
 every organisation where a customer has that phone (they share the sending number, and a refusal
 must be honoured everywhere it could be ignored); YES first confirms a pending "Reply YES to
-confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes to the organisation whose open offer
-reached that phone last (the one the customer is answering); HERE checks in at the organisation
+confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes
+to the organisation whose open offer reached that phone last (the one the customer is answering); HERE checks in at the organisation
 whose appointment with that phone starts soonest around now; HELP and anything else change
 nothing. Each organisation's work runs as the application role for that organisation.
 
@@ -19,9 +19,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from slotoptim.api import webhook_replies as replies
-from slotoptim.api.queries import consent
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
+from slotoptim.api.queries import consent
 from slotoptim.listener.channels.opt_out import classify_inbound
 from slotoptim.selfservice.consent import CONFIRMED_REPLY
 
@@ -116,7 +116,8 @@ def inbound(
 
 def _remember(conn: Conn, message_sid: str, org_id: int | None, reply: str) -> None:
     conn.execute(
-        "update slotoptim_private.webhook_event set org_id = %s, reply = %s where provider_id = %s and kind = 'inbound'",
+        "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
+        " where provider_id = %s and kind = 'inbound'",
         (org_id, reply, message_sid),
     )
 
