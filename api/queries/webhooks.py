@@ -5,9 +5,9 @@ the To number cannot tell organisations apart; the sender's phone does. STOP and
 every organisation where a customer has that phone (they share the sending number, and a refusal
 must be honoured everywhere it could be ignored); YES first confirms a pending "Reply YES to
 confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes
-to the organisation whose open offer reached that phone last (the one the customer is answering); HERE checks in at the organisation
-whose appointment with that phone starts soonest around now; HELP and anything else change
-nothing. Each organisation's work runs as the application role for that organisation.
+to the organisation whose open offer reached that phone last (the one the customer is
+answering); HERE checks in at the organisation whose appointment with that phone starts soonest
+around now; HELP and anything else change nothing. Each organisation's work runs as the application role for that organisation.
 
 Idempotency: the delivery's row in slotoptim_private.webhook_event is inserted in the same
 transaction, first; a retry finds it and gets the first answer again.
