@@ -7,7 +7,8 @@ must be honoured everywhere it could be ignored); YES first confirms a pending "
 confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes
 to the organisation whose open offer reached that phone last (the one the customer is
 answering); HERE checks in at the organisation whose appointment with that phone starts soonest
-around now; HELP and anything else change nothing. Each organisation's work runs as the application role for that organisation.
+around now; HELP and anything else change nothing. Each organisation's work runs as the
+application role for that organisation.
 
 Idempotency: the delivery's row in slotoptim_private.webhook_event is inserted in the same
 transaction, first; a retry finds it and gets the first answer again.
