@@ -75,7 +75,13 @@ class RolledBack(Exception):
 
 def _consent(conn: psycopg.Connection[Any], customer_id: int, contact: Contact, practice: str, at: dt.datetime) -> None:
     if contact.texts and contact.phone:
-        body = CONFIRM_TEXT[language_or_default(contact.language)].format(practice=practice)
+        from slotoptim.listener.message_catalogue import render, template_for
+
+        language = language_or_default(contact.language)
+        org = fetch_dict(conn, "select slotoptim_private.current_org() as id")
+        assert org is not None
+        template = template_for(conn, int(org["id"]), "consent_request", language, "sms") or CONFIRM_TEXT[language]
+        body = render(template, language, {"practice": practice})
         conn.execute(
             "select slotoptim.request_text_consent(%s, %s, %s, %s, %s)",
             (customer_id, body, SOURCE, WORDING_VERSION, at),
