@@ -36,7 +36,8 @@ def test_details_zone_note_and_address(
         " where key = 'acme'"
     )
     db.execute(
-        "update slotoptim_private.provider set location_id = (select id from slotoptim_private.location where key = 'main')"
+        "update slotoptim_private.provider"
+        " set location_id = (select id from slotoptim_private.location where key = 'main')"
         " where key = 'dr-a' and org_id = (select id from slotoptim_private.organisation where key = 'acme')"
     )
     offer, tok = first_offer(client, keys, db)
