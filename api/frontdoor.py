@@ -1,11 +1,11 @@
 """The web front door, for every response: security headers on HTML pages, and a cross-site
-request check (CSRF) on the forms of the dashboard and the claim page.
+request check (CSRF) on the forms of the dashboard, the claim page and the booking page.
 
 - Content-Security-Policy: nothing but the page's own stylesheet (and, for /schema, the OpenAPI
   UI's own scripts), forms posting to this origin, and no framing (`frame-ancestors 'none'`);
   `Referrer-Policy: no-referrer` (claim links are capabilities), `X-Content-Type-Options: nosniff`,
   and HSTS when SLOTOPTIM_PUBLIC_URL is https.
-- A POST to /dashboard/... or /c/... is refused (403) when the browser says it comes from another
+- A POST to /dashboard/..., /c/... or /book/... is refused (403) when the browser says it comes from another
   site: `Sec-Fetch-Site` other than same-origin/none, or else an `Origin` that is neither this
   request's origin nor the public URL's. Clients that send neither (curl, scripts) are not
   browsers, and a cross-site form cannot be submitted without a browser.
@@ -50,7 +50,7 @@ OWN_HEADERS = {
     b"x-frame-options",
     b"strict-transport-security",
 }
-FORM_PREFIXES = ("/dashboard", "/c/")
+FORM_PREFIXES = ("/dashboard", "/c/", "/book/")
 SAME_SITE = {b"same-origin", b"none"}
 FORBIDDEN = b'{"status_code":403,"detail":"cross-site request refused"}'
 TOO_MANY = b'{"status_code":429,"detail":"too many requests: try again later"}'

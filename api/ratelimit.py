@@ -1,6 +1,6 @@
 """Sliding-window rate limits in Redis, per client address and per key (a claim token, the API key
-a sign-in tries), for the doors people can knock on without an account: dashboard sign-in, claim
-links, Twilio webhooks.
+a sign-in tries, a phone number), for the doors people can knock on without an account: dashboard
+sign-in, claim links, the booking page, Twilio webhooks.
 
 Each limit is a sorted set of request times (ZREMRANGEBYSCORE drops those older than the window,
 ZADD records this one, ZCARD counts): a true sliding window, shared by every replica. Over the
@@ -36,6 +36,9 @@ _KEY_PREFIX = re.compile(r"^so_([A-Za-z0-9]{8})_")
 CLAIM_PAGE = Limit("claim", 60, 60)  # guessing tokens from one address
 CLAIM_POST = Limit("claim-post", 10, 60)  # per token: one customer does not need more
 WEBHOOK = Limit("webhook", 600, 60)  # a flood, not Twilio's normal rate
+BOOK_PAGE = Limit("book", 120, 60)  # the public booking page, per address
+BOOK_POST = Limit("book-post", 10, 60)  # bookings and sign-ups, per address
+BOOK_CONTACT = Limit("book-contact", 5, 3600)  # per phone number or email address (checked by the page)
 
 
 def rules(method: str, path: str) -> list[tuple[Limit, str | None]]:
@@ -47,6 +50,8 @@ def rules(method: str, path: str) -> list[tuple[Limit, str | None]]:
         if method == "POST":
             found.append((CLAIM_POST, path[3:67]))
         return found
+    if path.startswith("/book/"):
+        return [(BOOK_PAGE, None), (BOOK_POST, None)] if method == "POST" else [(BOOK_PAGE, None)]
     if method == "POST" and path.startswith("/webhooks/"):
         return [(WEBHOOK, None)]
     return []

@@ -89,6 +89,8 @@ class Engine:
                 log("calendar_pass_failed", error=type(exc).__name__)
         with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
+            # Waitlist entries a booking superseded close when their grace period ends.
+            conn.execute("select slotoptim.close_superseded_entries(%s)", (self.clock(),))
             self._heads_up(conn)
         sent = self.sender.drain()
         self.passes += 1

@@ -41,6 +41,7 @@ from slotoptim.listener.channels.base import (
     ReconcilableChannel,
     TransientSendError,
 )
+from slotoptim.listener.message_catalogue import catalogue_text
 from slotoptim.listener.ratelimit import LocalRateLimiter, RateLimiter
 from slotoptim.listener.reconcile import find_created
 from slotoptim.listener.templates import MessageFacts, render, subject
@@ -54,10 +55,21 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
        coalesce(p.name, hp.name) as provider_name, coalesce(lower(ofr.slot), lower(ha.period)) as starts,
        ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
-       h.predicted_delay_minutes as delay_minutes
+       h.predicted_delay_minutes as delay_minutes,
+       coalesce(c.language, st.default_language) as language, mt.body as template_body,
+       mt.multipart as template_multipart
   from slotoptim_private.message m
   join slotoptim_private.organisation o on o.id = m.org_id
+  join slotoptim_private.organisation_settings st on st.org_id = m.org_id
   join slotoptim_private.customer c on c.id = m.customer_id
+  -- The organisation's own wording of this kind (issue 12): its language first, else English.
+  left join lateral (
+    select t.body, t.multipart from slotoptim_private.message_template t
+     where t.org_id = m.org_id and t.kind = m.kind
+       and t.channel = case when m.channel = 'email' then 'email' else 'sms' end
+       and t.language in (coalesce(c.language, st.default_language), 'en')
+     order by t.language = coalesce(c.language, st.default_language) desc
+     limit 1) mt on true
   left join slotoptim_private.offer ofr on ofr.id = m.offer_id
   left join slotoptim_private.gap g on g.id = ofr.gap_id
   left join slotoptim_private.provider p on p.id = g.provider_id
@@ -188,7 +200,7 @@ class Sender:
             message_id=int(row["id"]),
             channel=row["channel"],
             to=row["to_address"],
-            body=row["body"] or render(facts),
+            body=row["body"] or catalogue_text(row, link) or render(facts),
             subject=subject(facts) if row["channel"] == "email" else None,
             status_callback=self.config.status_callback,
         )

@@ -21,7 +21,8 @@ begin
      and m.attempt_id is null
      and (m.status = 'queued' or (m.status = 'sending' and m.locked_until < claim_messages.at))
      and m.not_before <= claim_messages.at
-     and m.kind not in ('opt_out', 'opt_in', 'help')
+     -- consent_request is the "Reply YES to confirm" text: it asks for consent, so none is needed yet.
+     and m.kind not in ('opt_out', 'opt_in', 'help', 'consent_request')
      and (c.opted_out_at is not null
           or (m.channel = 'sms' and not c.consent_sms)
           or (m.channel = 'whatsapp' and not c.consent_whatsapp)

@@ -5,8 +5,11 @@ database owner (the signing key is instance-wide and owner-only, like a webhook'
 it is genuine, everything else runs for the offer's organisation as the application role, so
 row-level security still confines what the page can read or book.
 
-No health details: the page shows the practice, the provider, the day and time in the customer's
-time zone, the price and the expiry, never the service's name.
+The page is what the customer opens from their own link, so it says what they would be booking:
+the service and its duration, the provider and the address, the day and time in the customer's
+time zone (with the practice's own time when the zones differ), the price in the practice's
+currency formatted for the customer's language (Babel), and the expiry. The texts that carry the
+link stay free of health details (no service name: listener/templates.py).
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from zoneinfo import ZoneInfo
 import redis
 
 from slotoptim import claims, holds
+from slotoptim import money as babel_money
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
 from slotoptim.tokens import TokenError, read_token, signing_key, verify_token
 
-CURRENCY_SIGNS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£"}
 # Outcomes of slotoptim.claims that the page shows as "this link is not valid" (404).
 NOT_FOUND = frozenset({"invalid", "unknown", "not_yours"})
 
@@ -47,7 +50,7 @@ class Alternative:
 
 @dataclass
 class ClaimView:
-    state: str  # open, being_confirmed, filled, expired, booked, awaiting_approval
+    state: str  # open, being_confirmed, filled, expired, booked, awaiting_approval, declined
     practice: str
     provider: str
     when: str  # "Tuesday, November 24, 2:00 PM EST"
@@ -56,6 +59,16 @@ class ClaimView:
     expires: str
     minutes_left: int
     alternatives: list[Alternative] = field(default_factory=list)
+    service: str = ""
+    minutes: int = 0
+    address: str | None = None
+    # "That's 11:00 AM PST at the practice": set only when the customer's zone differs.
+    practice_when: str | None = None
+    language: str = "en"
+    # Other waitlist entries that close after this booking unless the customer keeps them.
+    entries_closing: int = 0
+    entries_close_at: str | None = None
+    opted_out: bool = False
 
 
 def clock_time(at: dt.datetime) -> str:
@@ -67,10 +80,9 @@ def long_when(at: dt.datetime) -> str:
     return f"{at:%A, %B} {at.day}, {clock_time(at)} {at.tzname()}"
 
 
-def money(amount: Decimal, currency: str) -> str:
-    sign = CURRENCY_SIGNS.get(currency)
-    text = f"{amount:,.2f}"
-    return f"{sign}{text}" if sign else f"{text} {currency}"
+def money(amount: Decimal, currency: str, language: str | None = None) -> str:
+    """The amount for a reader of `language` (Babel, CLDR): "$45.00", "¥4,500", "45,00 €"."""
+    return babel_money.money(amount, currency, babel_money.locale_for(language, currency))
 
 
 def find_link(db: Database, token: str) -> Link | None:
@@ -101,10 +113,14 @@ def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         "select o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
         " p.name as provider, org.name as practice, org.currency, s.price,"
-        " coalesce(c.timezone, org.timezone) as timezone"
+        " coalesce(c.timezone, org.timezone) as timezone, org.timezone as practice_timezone,"
+        " s.name as service, s.minutes, l.address, c.opted_out_at,"
+        " coalesce(c.language, st.default_language) as language"
         " from slotoptim_private.offer as o"
         " join slotoptim_private.gap as g on g.id = o.gap_id"
         " join slotoptim_private.provider as p on p.id = g.provider_id"
+        " left join slotoptim_private.location as l on l.id = p.location_id"
+        " join slotoptim_private.organisation_settings as st on st.org_id = o.org_id"
         " join slotoptim_private.organisation as org on org.id = o.org_id"
         " join slotoptim_private.service as s on s.id = o.service_id"
         " join slotoptim_private.customer as c on c.id = o.customer_id"
@@ -160,19 +176,60 @@ def view(
         state = "being_confirmed"
     else:
         state = "open"
+    if state == "expired" and status == "declined":
+        state = "declined"
     result = ClaimView(
         state=state,
         practice=str(d["practice"]),
         provider=str(d["provider"]),
         when=long_when(local),
         short_when=f"{local:%a} {clock_time(local)}",
-        price=money(d["price"], str(d["currency"])),
+        price=money(d["price"], str(d["currency"]), str(d["language"])),
         expires=f"{clock_time(expires_at.astimezone(tz))} {expires_at.astimezone(tz).tzname()}",
         minutes_left=max(0, int((expires_at - at).total_seconds() // 60)),
+        service=str(d["service"]),
+        minutes=int(d["minutes"]),
+        address=d["address"],
+        practice_when=_practice_when(starts, tz, ZoneInfo(str(d["practice_timezone"]))),
+        language=str(d["language"]),
+        opted_out=d["opted_out_at"] is not None,
     )
     if state in ("filled", "expired"):
         result.alternatives = _alternatives(conn, link.offer_id, at, tz)
+    if state == "booked":
+        closing = conn.execute(
+            "select entries, closes_at from slotoptim.entries_closing(%s)", (link.customer_id,)
+        ).fetchone()
+        if closing is not None and closing["entries"]:
+            result.entries_closing = int(closing["entries"])
+            result.entries_close_at = long_when(closing["closes_at"].astimezone(tz))
     return result
+
+
+def _practice_when(starts: dt.datetime, customer: ZoneInfo, practice: ZoneInfo) -> str | None:
+    """The practice's wall-clock time when it differs from the customer's ("11:00 AM PST")."""
+    mine, theirs = starts.astimezone(customer), starts.astimezone(practice)
+    if mine.utcoffset() == theirs.utcoffset() and mine.tzname() == theirs.tzname():
+        return None
+    day = "" if mine.date() == theirs.date() else f"{theirs:%a} "
+    return f"{day}{clock_time(theirs)} {theirs.tzname()}"
+
+
+def answer(conn: Conn, link: Link, action: str, at: dt.datetime) -> bool:
+    """The customer's other answers on the page: decline the offer, keep or close their other
+    waitlist entries, or stop all messages (every channel). False when it changed nothing."""
+    if action == "decline":
+        row = conn.execute("select slotoptim.decline_offer(%s, %s, %s) as done", (link.offer_id, link.customer_id, at))
+    elif action == "keep":
+        row = conn.execute("select slotoptim.keep_waitlist_entries(%s) > 0 as done", (link.customer_id,))
+    elif action == "close":
+        row = conn.execute("select slotoptim.close_waitlist_entries_now(%s, %s) > 0 as done", (link.customer_id, at))
+    elif action == "stop":
+        row = conn.execute("select slotoptim.revoke_consent(%s, 'claim_page', %s) as done", (link.customer_id, at))
+    else:
+        return False
+    found = row.fetchone()
+    return bool(found and found["done"])
 
 
 def claim(conn: Conn, cache: redis.Redis | None, link: Link, at: dt.datetime, hold_ms: int) -> str:

@@ -3,10 +3,12 @@
 Routing an inbound text: SlotOptim sends from one number for every organisation (TWILIO_FROM), so
 the To number cannot tell organisations apart; the sender's phone does. STOP and START apply in
 every organisation where a customer has that phone (they share the sending number, and a refusal
-must be honoured everywhere it could be ignored); YES goes to the organisation whose open offer
-reached that phone last (the one the customer is answering); HERE checks in at the organisation
-whose appointment with that phone starts soonest around now; HELP and anything else change
-nothing. Each organisation's work runs as the application role for that organisation.
+must be honoured everywhere it could be ignored); YES first confirms a pending "Reply YES to
+confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes
+to the organisation whose open offer reached that phone last (the one the customer is
+answering); HERE checks in at the organisation whose appointment with that phone starts soonest
+around now; HELP and anything else change nothing. Each organisation's work runs as the
+application role for that organisation.
 
 Idempotency: the delivery's row in slotoptim_private.webhook_event is inserted in the same
 transaction, first; a retry finds it and gets the first answer again.
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 from slotoptim.api import webhook_replies as replies
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
+from slotoptim.api.queries import consent
 from slotoptim.listener.channels.opt_out import classify_inbound
+from slotoptim.selfservice.consent import CONFIRMED_REPLY
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,12 @@ def inbound(
             ).fetchone()
             return InboundResult(prior["reply"] if prior else "", intent, None, duplicate=True)
         phone = _phone(from_address)
+        if intent == "yes":
+            # A YES answering "Reply YES to confirm" confirms texts; it claims nothing.
+            confirmed = consent.confirm_by_text(db, conn, phone, at, address)
+            if confirmed:
+                _remember(conn, message_sid, confirmed[0], CONFIRMED_REPLY)
+                return InboundResult(CONFIRMED_REPLY, "consent", None, duplicate=False)
         orgs = _orgs_for(conn, phone, intent, at)
         actions: list[tuple[str | None, str | None]] = []
         for org_id in orgs:
@@ -101,12 +111,16 @@ def inbound(
             outcome = _late_outcome(conn, phone, at)
         checked_in = any(a == "checked_in" for a, _ in actions)
         reply = _reply(intent, bool(orgs), outcome, checked_in)
-        conn.execute(
-            "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
-            " where provider_id = %s and kind = 'inbound'",
-            (orgs[0] if orgs else None, reply, message_sid),
-        )
+        _remember(conn, message_sid, orgs[0] if orgs else None, reply)
     return InboundResult(reply, intent, outcome, duplicate=False)
+
+
+def _remember(conn: Conn, message_sid: str, org_id: int | None, reply: str) -> None:
+    conn.execute(
+        "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
+        " where provider_id = %s and kind = 'inbound'",
+        (org_id, reply, message_sid),
+    )
 
 
 def _late_outcome(conn: Conn, phone: str, at: dt.datetime) -> str | None:

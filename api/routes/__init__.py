@@ -12,6 +12,7 @@ from slotoptim.api.fhir.routes import FHIR_ROUTER
 from slotoptim.api.openapi import API_SECURITY
 from slotoptim.api.routes.apikeys import ApiKeyController
 from slotoptim.api.routes.appointments import AppointmentController
+from slotoptim.api.routes.booking_page import booking_page, booking_submit, waitlist_submit
 from slotoptim.api.routes.calendar import (
     connect_calendar,
     google_push,
@@ -21,11 +22,12 @@ from slotoptim.api.routes.calendar import (
     read_calendar,
 )
 from slotoptim.api.routes.catalogue import ProviderController, ServiceController
-from slotoptim.api.routes.claim_page import claim_page, claim_submit
+from slotoptim.api.routes.claim_page import claim_answer, claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
 from slotoptim.api.routes.dashboard import dashboard, dashboard_gap, home, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
+from slotoptim.api.routes.message_templates import MessageTemplateController
 from slotoptim.api.routes.offers import instant_claim, start_offers
 from slotoptim.api.routes.queue import QueueController
 from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
@@ -58,6 +60,7 @@ V1 = Router(
         ProviderController,
         ServiceController,
         SettingsController,
+        MessageTemplateController,
         kpis,
         ApiKeyController,
         QueueController,
@@ -80,6 +83,10 @@ ROUTES: list[ControllerRouterHandler] = [
     metrics,
     claim_page,
     claim_submit,
+    claim_answer,
+    booking_page,
+    booking_submit,
+    waitlist_submit,
     home,
     dashboard,
     dashboard_gap,

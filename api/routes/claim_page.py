@@ -24,6 +24,7 @@ from litestar.response import Template
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_404_NOT_FOUND,
+    HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -47,6 +48,20 @@ HEADERS = {"Cache-Control": "no-store"}
 
 class ClaimForm(msgspec.Struct, kw_only=True):
     token: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class AnswerForm(msgspec.Struct, kw_only=True):
+    token: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    action: Annotated[str, msgspec.Meta(max_length=16)] = ""
+
+
+# What the page confirms after each answer (POST /c/{token}/answer).
+NOTICES = {
+    "decline": "Thanks for letting us know. We'll offer this time to someone else; you stay on the waiting list.",
+    "keep": "You stay on the waiting list for your other requests.",
+    "close": "Your other waiting-list requests are closed.",
+    "stop": "You won't get any more messages from us, by text or email. To get them again, ask the practice.",
+}
 
 
 def _address(request: Request[Any, Any, Any]) -> str | None:
@@ -75,11 +90,11 @@ def _state(exc: Exception) -> str | None:
     return exc.sqlstate if isinstance(exc, psycopg.Error) else None
 
 
-def _page(view: q.ClaimView, token: str) -> Template:
+def _page(view: q.ClaimView, token: str, notice: str = "", status: int = HTTP_200_OK) -> Template:
     return Template(
         template_name="claim.html",
-        context={"v": view, "token": token},
-        status_code=HTTP_200_OK,
+        context={"v": view, "token": token, "notice": notice, "lang": view.language},
+        status_code=status,
         headers=HEADERS,
     )
 
@@ -144,3 +159,40 @@ def _claim(
         view = None if outcome in q.NOT_FOUND else q.view(conn, redis_client, link, now, outcome)
     metrics.claim(outcome, "web")
     return _not_found() if view is None else _page(view, token)
+
+
+@post("/c/{token:str}/answer", opt=PAGE, include_in_schema=False, status_code=HTTP_200_OK)
+async def claim_answer(
+    request: Request[Any, Any, Any],
+    token: TokenPath,
+    db: Db,
+    now: Now,
+    redis_client: RedisClient,
+    data: Annotated[AnswerForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    """The page's other buttons: "No thanks" (decline), keep or close the other waitlist entries
+    after a booking, and "Stop all messages" (revokes consent on every channel)."""
+    if data.token != token:
+        return _not_found()
+    try:
+        return await anyio.to_thread.run_sync(_answer, token, db, now, redis_client, data.action, _address(request))
+    except Exception as exc:  # the customer sees a page, whatever went wrong
+        return _unavailable(exc)
+
+
+def _answer(
+    token: str, db: Database, now: dt.datetime, redis_client: redis.Redis | None, action: str, address: str | None
+) -> Template:
+    link = q.find_link(db, token)
+    if link is None:
+        return _not_found()
+    with db.transaction(q.context(link, address)) as conn:
+        known = action in NOTICES
+        if known:
+            q.answer(conn, link, action, now)
+        view = q.view(conn, redis_client, link, now)
+    if view is None:
+        return _not_found()
+    if not known:
+        return _page(view, token, "Action: choose one of the buttons on this page.", HTTP_422_UNPROCESSABLE_ENTITY)
+    return _page(view, token, NOTICES[action])

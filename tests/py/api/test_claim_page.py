@@ -30,7 +30,8 @@ def test_open_then_booked(client: TestClient[Any], keys: Keys, db: psycopg.Conne
     assert "Tuesday, November 24, 2:00 PM EST" in html
     assert "Confirm Tue 2:00 PM with Dr. A" in html
     assert f'<input type="hidden" name="token" value="{tok}">' in html
-    assert "Short visit" not in html and "Customer" not in html  # no service or health details
+    # The customer opens their own link: it names the service (issue 12), never the customer.
+    assert "Short visit" in html and "30 minutes" in html and "Customer" not in html
     assert "no-store" in page.headers["cache-control"]
     assert "<script" not in html
     clicked = db.execute("select clicked_at from slotoptim_private.offer where id = %s", (offers[0]["id"],)).fetchone()
