@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from slotoptim.api import webhook_replies as replies
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
-from slotoptim.listener.channels.opt_out import classify_inbound
+from slotoptim.api.queries import reminder_replies
+from slotoptim.listener.channels.opt_out import classify_inbound, normalize
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,17 @@ def inbound(
             ).fetchone()
             return InboundResult(prior["reply"] if prior else "", intent, None, duplicate=True)
         phone = _phone(from_address)
+        # Issue 12 hook: answers to a reminder (C, R, EARLIER; Y when a reminder came last).
+        words = normalize(body)
+        to_reminder = reminder_replies.answer(db, conn, phone, intent, words, at, address)
+        if to_reminder is not None:
+            conn.execute(
+                "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
+                " where provider_id = %s and kind = 'inbound'",
+                (to_reminder[0], to_reminder[1], message_sid),
+            )
+            return InboundResult(to_reminder[1], intent, None, duplicate=False)
+        cancelled_too = intent == "stop" and reminder_replies.cancel_before_opt_out(db, conn, phone, words, at, address)
         orgs = _orgs_for(conn, phone, intent, at)
         actions: list[tuple[str | None, str | None]] = []
         for org_id in orgs:
@@ -100,7 +112,9 @@ def inbound(
         if intent == "yes" and outcome is None:
             outcome = _late_outcome(conn, phone, at)
         checked_in = any(a == "checked_in" for a, _ in actions)
-        reply = _reply(intent, bool(orgs), outcome, checked_in)
+        reply = (
+            reminder_replies.CANCELLED_AND_STOPPED if cancelled_too else _reply(intent, bool(orgs), outcome, checked_in)
+        )
         conn.execute(
             "update slotoptim_private.webhook_event set org_id = %s, reply = %s"
             " where provider_id = %s and kind = 'inbound'",

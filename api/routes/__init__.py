@@ -26,6 +26,7 @@ from slotoptim.api.routes.customers import CustomerController
 from slotoptim.api.routes.dashboard import dashboard, home, login, login_form, logout
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
+from slotoptim.api.routes.moveup import MoveUpController
 from slotoptim.api.routes.offers import instant_claim, start_offers
 from slotoptim.api.routes.queue import QueueController
 from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
@@ -52,6 +53,7 @@ V1 = Router(
     route_handlers=[
         GapController,
         AppointmentController,
+        MoveUpController,
         WaitlistController,
         CustomerController,
         start_offers,
