@@ -91,10 +91,13 @@ begin
   ), messages as (
     insert into slotoptim_private.message (org_id, customer_id, appointment_id, kind, channel, to_address,
                                            not_before, created_at)
-    select r.org_id, r.customer_id, r.appointment_id, 'reminder', r.channel,
+    -- Two steps of one channel due together (quiet hours moved both) make one message.
+    select distinct on (r.appointment_id, r.channel)
+           r.org_id, r.customer_id, r.appointment_id, 'reminder', r.channel,
            case when r.channel = 'email' then r.email else r.phone end, send_due_reminders.at, send_due_reminders.at
       from ready as r
      where r.allowed and r.channel <> 'call'
+     order by r.appointment_id, r.channel, r.before
     returning id, org_id, appointment_id, channel
   ), tasks as (
     insert into slotoptim_private.staff_task (org_id, appointment_id, kind, due_at, created_at)
@@ -112,7 +115,7 @@ begin
     on conflict do nothing
     returning message_id
   )
-  select count(*) filter (where message_id is not null) + (select count(*) from tasks) into v_made from decided;
+  select (select count(*) from messages) + (select count(*) from tasks) into v_made;
   if v_made > 0 then
     perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
       pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'reminders', v_made)::text);
