@@ -78,6 +78,8 @@ class VariantResult:
     enrolled: int
     early_cancellations: int
     """Cancellations a reminder reply brought forward."""
+    median_hours_earlier: float | None
+    """Over those: median hours between the reply and the time the customer would have cancelled."""
     median_notice_hours: float | None
     """Median hours between a planned cancellation and its appointment's start, as it happened."""
     late_claims_per_fill: float | None
@@ -244,10 +246,9 @@ def run_moveup_comparison(
                 say(f"{strategy} / {variant}: {len(scenario.cancellations)} cancellations over {config.weeks} weeks")
                 if variant == "today":
                     fill = _run_strategy(url, scenario, config, strategy, redis_client)
-                    log_early = 0
                 else:
-                    fill, log_early = _run_with_moveup(url, scenario, config, moveup, strategy, redis_client)
-                pair.append(_variant(url, scenario, variant, fill, log_early))
+                    fill = _run_with_moveup(url, scenario, config, moveup, strategy, redis_client)
+                pair.append(_variant(url, scenario, variant, fill))
                 say(f"{strategy} / {variant}: filled {fill.filled} of {fill.cancellations} in {fill.seconds:.0f} s")
             results.append((pair[0], pair[1]))
     finally:
@@ -264,7 +265,7 @@ def _run_with_moveup(
     moveup: MoveUpConfig,
     strategy: str,
     redis_client: redis.Redis | None,
-) -> tuple[StrategyResult, int]:
+) -> StrategyResult:
     planned_keys = [c.appointment_key for c in scenario.cancellations]
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         conn.execute(
@@ -296,8 +297,7 @@ def _run_with_moveup(
         simulation.close()
     seconds = time.perf_counter() - started
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        result = measure(conn, scenario, simulation.log, strategy, calls=None, steps=simulation.steps, seconds=seconds)
-    return result, len(simulation.early)
+        return measure(conn, scenario, simulation.log, strategy, calls=None, steps=simulation.steps, seconds=seconds)
 
 
 def _enrol(
@@ -315,7 +315,7 @@ def _enrol(
         conn.execute("select slotoptim.enrol_moveup(%s, %s)", (row["id"], scenario.start))
 
 
-def _variant(url: str, scenario: FillScenario, variant: str, fill: StrategyResult, early: int) -> VariantResult:
+def _variant(url: str, scenario: FillScenario, variant: str, fill: StrategyResult) -> VariantResult:
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         kpis = conn.execute(
             "select moves, days_gained, median_days_gained, longest_chain, enrolled from slotoptim.moveup_kpis"
@@ -323,10 +323,16 @@ def _variant(url: str, scenario: FillScenario, variant: str, fill: StrategyResul
             (ORG_KEY,),
         ).fetchone()
         notice = conn.execute(
-            "select extract(epoch from lower(period) - cancelled_at) / 3600 as hours"
+            "select key, cancelled_at, extract(epoch from lower(period) - cancelled_at) / 3600 as hours"
             "  from slotoptim_private.appointment where key = any(%s) and status = 'cancelled'",
             ([c.appointment_key for c in scenario.cancellations],),
         ).fetchall()
+    planned = {c.appointment_key: c.at for c in scenario.cancellations}
+    earlier = [
+        (planned[str(r["key"])] - r["cancelled_at"]).total_seconds() / 3600
+        for r in notice
+        if r["cancelled_at"] < planned[str(r["key"])] - dt.timedelta(minutes=1)
+    ]
     moves = int(kpis["moves"]) if kpis else 0
     return VariantResult(
         variant=variant,
@@ -338,7 +344,8 @@ def _variant(url: str, scenario: FillScenario, variant: str, fill: StrategyResul
         else None,
         longest_chain=int(kpis["longest_chain"]) if kpis else 0,
         enrolled=int(kpis["enrolled"]) if kpis else 0,
-        early_cancellations=early,
+        early_cancellations=len(earlier),
+        median_hours_earlier=quantile(earlier, 0.5),
         median_notice_hours=quantile([float(r["hours"]) for r in notice], 0.5),
         late_claims_per_fill=fill.late_claims / fill.filled if fill.filled else None,
     )
@@ -356,6 +363,7 @@ COLUMNS = (
     "days gained/move-up",
     "longest chain",
     "early cancels",
+    "h earlier",
 )
 
 
@@ -387,6 +395,7 @@ def render_moveup_table(comparison: MoveUpComparison) -> str:
                     _num(result.days_gained_per_move, "{:.1f}"),
                     str(result.longest_chain),
                     str(result.early_cancellations),
+                    _num(result.median_hours_earlier, "{:.1f}"),
                 ]
             )
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
@@ -402,7 +411,8 @@ def render_moveup_table(comparison: MoveUpComparison) -> str:
         "",
         "fill: planned cancellations refilled from the waitlist or by a move-up (slotoptim.ml.simulate.fill_metrics);"
         " median notice: hours between a cancellation and its appointment; late yes/fill: claims answered"
-        " 'filled' per filled cancellation; days gained/move-up: slotoptim.moveup_kpis.",
+        " 'filled' per filled cancellation; days gained/move-up: slotoptim.moveup_kpis; early cancels: cancellations"
+        " a reminder reply brought forward, h earlier: their median hours ahead of the planned cancellation.",
     ]
     return "\n".join(lines)
 
