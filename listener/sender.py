@@ -53,7 +53,8 @@ logger = logging.getLogger(__name__)
 FACTS = """
 select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.name as org_name,
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
-       coalesce(p.name, hp.name) as provider_name, coalesce(lower(ofr.slot), lower(ha.period)) as starts,
+       coalesce(p.name, hp.name, rp.name) as provider_name,
+       coalesce(lower(ofr.slot), lower(ha.period), lower(ra.period)) as starts,
        ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
        h.predicted_delay_minutes as delay_minutes,
        coalesce(c.language, st.default_language) as language, mt.body as template_body,
@@ -76,6 +77,9 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
   left join slotoptim_private.queue_heads_up h on h.message_id = m.id
   left join slotoptim_private.appointment ha on ha.id = h.appointment_id
   left join slotoptim_private.provider hp on hp.id = ha.provider_id
+  -- A reminder names its appointment (issue 12).
+  left join slotoptim_private.appointment ra on ra.id = m.appointment_id
+  left join slotoptim_private.provider rp on rp.id = ra.provider_id
  where m.id = any(%s)"""
 
 

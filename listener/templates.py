@@ -80,6 +80,18 @@ def _variants(f: MessageFacts) -> list[Callable[[str, str], str]]:
             lambda p, o: f"{o}: {p} is running about {n} min late. Your {at} visit may start later. {STOP}",
             lambda p, o: f"{p} is running ~{n} min late. Your {at} visit may start later. {STOP}",
         ]
+    if f.kind == "reminder":
+        # Issue 12: the reply keywords double as a cancellation detector (api/queries/reminder_replies.py).
+        return [
+            lambda p, o: (
+                f"{o}: reminder of your visit with {p} on {when}. Reply Y to confirm, C to cancel,"
+                f" R to change, EARLIER for sooner. {STOP}"
+            ),
+            lambda p, o: (
+                f"{o}: visit with {p} {when_short}. Reply Y confirm, C cancel, R change, EARLIER sooner. {STOP}"
+            ),
+            lambda p, o: f"{p} {when_short}. Y=confirm C=cancel R=change EARLIER=sooner. {STOP}",
+        ]
     if f.kind == "preferences":
         return [
             lambda p, o: (
@@ -140,4 +152,5 @@ def subject(facts: MessageFacts) -> str:
         "retracted": f"{facts.org_name}: that opening is no longer available",
         "booked": f"{facts.org_name}: your appointment is booked",
         "running_late": f"{facts.org_name}: your provider is running late",
+        "reminder": f"{facts.org_name}: appointment reminder",
     }.get(facts.kind, f"{facts.org_name}: waitlist update")

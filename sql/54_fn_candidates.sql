@@ -141,6 +141,7 @@ as $$
            o.timezone as org_tz, p.timezone as provider_tz, st.slot_grid_minutes as grid, st.score_threshold, st.weight_time, st.weight_provider, st.weight_service,
            st.weight_travel, st.weight_lead, st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
            st.max_offers_per_day, st.max_offers_per_week,
+           st.weight_earlier, st.moveup_prefer,  -- move-up hook (issue 12)
            -- Most customers live in the organisation's zone: their local day is computed once here.
            extract(isodow from greatest(lower(g.during), p_at) at time zone o.timezone)::smallint as org_first_dow,
            extract(isodow from upper(g.during) at time zone o.timezone)::smallint as org_last_dow,
@@ -307,6 +308,10 @@ as $$
            case when t.offers_received = 0 then 70
                 else round(100.0 * t.offers_accepted / t.offers_received)::integer end as h_points,
            round(100 * extract(epoch from p_at - t.added_at) / longest.seconds)::integer as f_points,
+           -- Move-up hook (issue 12): how much earlier than the held appointment; null for other entries.
+           case when t.moveup_appointment_id is not null
+                then slotoptim_private.moveup_points(t.moveup_appointment_id, t.slot_start, gap.moveup_prefer) end
+             as e_points,
            case
              when t.consent_sms then 'sms'
              when t.consent_whatsapp then 'whatsapp'
@@ -328,9 +333,11 @@ as $$
          s.tier,
          round((gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
                 + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-                + gap.weight_fairness * least(greatest(s.f_points, 0), 100))::numeric
+                + gap.weight_fairness * least(greatest(s.f_points, 0), 100)
+                + gap.weight_earlier * coalesce(s.e_points, 0))::numeric  -- move-up hook (issue 12)
                / greatest(gap.weight_time + gap.weight_provider + gap.weight_service + gap.weight_travel
-                          + gap.weight_lead + gap.weight_response + gap.weight_fairness, 1), 2),
+                          + gap.weight_lead + gap.weight_response + gap.weight_fairness
+                          + case when s.e_points is null then 0 else gap.weight_earlier end, 1), 2),
          s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, least(greatest(s.f_points, 0), 100),
          recent.last_at
     from scored as s
@@ -353,10 +360,14 @@ as $$
         where a.customer_id = s.customer_id
           and a.status in ('booked', 'confirmed', 'arrived', 'completed')
           and a.period && tstzrange(s.slot_start, s.slot_end, '[)'))
+     -- Move-up hook (issue 12): the chain guards (earlier only, same service, cool-down, no cycle).
+     and (s.moveup_appointment_id is null
+          or slotoptim_private.moveup_allowed(s.id, s.chosen_service_id, gap.id, s.slot_start, p_at))
    order by s.customer_id,
             (gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
              + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)) desc,
+             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)
+             + gap.weight_earlier * coalesce(s.e_points, 0)) desc,  -- move-up hook (issue 12)
             s.id;
 $$;
 

@@ -406,6 +406,9 @@ begin
     v_advanced := v_advanced + 1;
   end loop;
 
+  -- Reminders hook (issue 12): reminders due now go to the outbox.
+  perform slotoptim.send_due_reminders(tick.at);
+
   perform pg_catalog.set_config('slotoptim.clock', v_previous_clock, true);
   campaigns_started := v_started;
   campaigns_advanced := v_advanced;

@@ -43,6 +43,8 @@ begin
   returning id into v_appointment_id;
 
   update slotoptim_private.offer set appointment_id = v_appointment_id where id = p_offer_id;
+  -- Move-up hook (issue 12): a move-up claim cancels the held appointment in this transaction.
+  perform slotoptim_private.moveup_complete(p_offer_id, v_appointment_id, p_at);
   update slotoptim_private.waitlist_entry
      set status = 'fulfilled', offers_accepted = offers_accepted + 1, consecutive_ignored = 0
    where id = v_offer.waitlist_entry_id;

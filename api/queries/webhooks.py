@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from slotoptim.api import webhook_replies as replies
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
-from slotoptim.api.queries import consent
-from slotoptim.listener.channels.opt_out import classify_inbound
+from slotoptim.api.queries import consent, reminder_replies
+from slotoptim.listener.channels.opt_out import classify_inbound, normalize
 from slotoptim.selfservice.consent import CONFIRMED_REPLY
 
 
@@ -96,6 +96,13 @@ def inbound(
             if confirmed:
                 _remember(conn, message_sid, confirmed[0], CONFIRMED_REPLY)
                 return InboundResult(CONFIRMED_REPLY, "consent", None, duplicate=False)
+        # Issue 12 hook: answers to a reminder (C, R, EARLIER; Y when a reminder came last).
+        words = normalize(body)
+        to_reminder = reminder_replies.answer(db, conn, phone, intent, words, at, address)
+        if to_reminder is not None:
+            _remember(conn, message_sid, to_reminder[0], to_reminder[1])
+            return InboundResult(to_reminder[1], intent, None, duplicate=False)
+        cancelled_too = intent == "stop" and reminder_replies.cancel_before_opt_out(db, conn, phone, words, at, address)
         orgs = _orgs_for(conn, phone, intent, at)
         actions: list[tuple[str | None, str | None]] = []
         for org_id in orgs:
@@ -110,7 +117,9 @@ def inbound(
         if intent == "yes" and outcome is None:
             outcome = _late_outcome(conn, phone, at)
         checked_in = any(a == "checked_in" for a, _ in actions)
-        reply = _reply(intent, bool(orgs), outcome, checked_in)
+        reply = (
+            reminder_replies.CANCELLED_AND_STOPPED if cancelled_too else _reply(intent, bool(orgs), outcome, checked_in)
+        )
         _remember(conn, message_sid, orgs[0] if orgs else None, reply)
     return InboundResult(reply, intent, outcome, duplicate=False)
 

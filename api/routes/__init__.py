@@ -28,6 +28,7 @@ from slotoptim.api.routes.dashboard import dashboard, dashboard_gap, home, login
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.message_templates import MessageTemplateController
+from slotoptim.api.routes.moveup import MoveUpController
 from slotoptim.api.routes.offers import instant_claim, start_offers
 from slotoptim.api.routes.queue import QueueController
 from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
@@ -53,6 +54,7 @@ V1 = Router(
     route_handlers=[
         GapController,
         AppointmentController,
+        MoveUpController,
         WaitlistController,
         CustomerController,
         start_offers,

@@ -72,6 +72,7 @@ class ProviderHours(msgspec.Struct, kw_only=True):
 HoursList = Annotated[list[Hours], Meta(max_length=100)]
 
 Weight = Annotated[int, Meta(ge=0, le=1000)]
+MoveUpPrefer = Literal["furthest", "closest"]
 # The divisors of a day up to four hours.
 GridMinutes = Literal[
     1,
@@ -128,6 +129,12 @@ class Settings(msgspec.Struct, kw_only=True):
     weight_lead: int
     weight_response: int
     weight_fairness: int
+    # Move-up and reminders (issue 12).
+    weight_earlier: int
+    moveup_auto_enrol: bool
+    moveup_prefer: MoveUpPrefer
+    moveup_max_chain: int
+    reminders_enabled: bool
 
 
 class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -150,3 +157,10 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     weight_lead: Weight | UnsetType = UNSET
     weight_response: Weight | UnsetType = UNSET
     weight_fairness: Weight | UnsetType = UNSET
+    # Move-up and reminders (issue 12): the earlier-slot weight, auto-enrolment of new bookings,
+    # whether the furthest or closest appointments are preferred, the longest chain, reminders on.
+    weight_earlier: Weight | UnsetType = UNSET
+    moveup_auto_enrol: bool | UnsetType = UNSET
+    moveup_prefer: MoveUpPrefer | UnsetType = UNSET
+    moveup_max_chain: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    reminders_enabled: bool | UnsetType = UNSET

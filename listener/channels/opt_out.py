@@ -25,7 +25,7 @@ import re
 import unicodedata
 from typing import Literal
 
-InboundKind = Literal["stop", "start", "help", "yes", "here", "other"]
+InboundKind = Literal["stop", "start", "help", "yes", "here", "cancel_visit", "reschedule", "earlier", "other"]
 
 STOP_WORDS = frozenset(
     {
@@ -54,6 +54,13 @@ HELP_WORDS = frozenset({"help", "info", "ayuda"})
 YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "yes please", "confirm", "confirmed", "si"})
 # Checking in for today's visit (the check-in queue); exact words, like YES.
 HERE_WORDS = frozenset({"here", "i m here", "im here", "i am here", "arrived", "check in", "checkin", "aqui", "llegue"})
+# Answers to a reminder (issue 12): C cancels the appointment (CANCEL alone stays an opt-out, as
+# for Twilio; api/queries/reminder_replies.py then also cancels the reminded appointment), R asks
+# for another time, EARLIER for an earlier one (move-up). Y and CONFIRM are YES words: they confirm
+# the reminded appointment when the reminder is the latest thing sent to that phone.
+CANCEL_VISIT_WORDS = frozenset({"c"})
+RESCHEDULE_WORDS = frozenset({"r"})
+EARLIER_WORDS = frozenset({"earlier", "sooner", "antes"})
 
 # What a patient asks us to stop doing, or stop sending.
 _CONTACT = (
@@ -102,4 +109,10 @@ def classify_inbound(text: str) -> InboundKind:
         return "yes"
     if words in HERE_WORDS:
         return "here"
+    if words in CANCEL_VISIT_WORDS:
+        return "cancel_visit"
+    if words in RESCHEDULE_WORDS:
+        return "reschedule"
+    if words in EARLIER_WORDS:
+        return "earlier"
     return "other"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slotoptim.ml.optimize.cli_support import OptionError, report_error
+from slotoptim.ml.simulate.fill_moveup_cli import add_moveup_options, run_moveup
 
 if TYPE_CHECKING:
     from slotoptim.ml.simulate.fill import FillConfig
@@ -55,6 +56,7 @@ def register_fill(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     fill.add_argument(
         "--keep-databases", action="store_true", help="keep the temporary databases for inspection (names printed)"
     )
+    add_moveup_options(fill)  # issue 12
     fill.set_defaults(func=run_fill)
 
 
@@ -86,6 +88,8 @@ def run_fill(args: argparse.Namespace) -> int:
         cancel_rate=args.cancel_rate,
         same_day_share=args.same_day_share,
     )
+    if args.moveup:  # issue 12: today's engine against move-up + reminders
+        return run_moveup(args, config)
     return _run(args, config)
 
 

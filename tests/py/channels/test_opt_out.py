@@ -65,6 +65,13 @@ CASES = [
     ("yes please", "yes"),
     ("Sí", "yes"),
     ("YES 👍", "yes"),
+    # answers to a reminder (issue 12)
+    ("C", "cancel_visit"),
+    ("c.", "cancel_visit"),
+    ("R", "reschedule"),
+    ("EARLIER", "earlier"),
+    ("Sooner", "earlier"),
+    ("CANCEL", "stop"),
     # everything else goes to a person (or the booking flow), never a claim nor an opt-out
     ("No", "other"),
     ("no thanks", "other"),

@@ -79,7 +79,10 @@ select set_eq(
      ('ehr_link: UNIQUE (connection_id, resource_type, external_id)'),
      ('external_connection: PRIMARY KEY (id)'), ('external_channel: PRIMARY KEY (id)'),
      ('external_channel: UNIQUE (channel_key)'), ('external_item: PRIMARY KEY (id)'),
-     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)') $$,
+     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)'),
+     -- Move-up and reminders (issue 12; each also has (org_id, id)):
+     ('moveup_move: PRIMARY KEY (id)'), ('reminder_rule: PRIMARY KEY (id)'), ('reminder: PRIMARY KEY (id)'),
+     ('staff_task: PRIMARY KEY (id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 

@@ -1,0 +1,25 @@
+"""Move-up offers and reminders (issue 12): waitlist_entry.moveup_appointment_id, moveup_move,
+reminder_rule, reminder, staff_task, message.appointment_id and the 'reminder' message kind.
+
+Revision ID: 0016
+Revises: 0013 (0014 and 0015 belong to other branches: the lead re-chains at merge)
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from slotoptim.migrations.steps import run_sql_file
+
+revision = "0016"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_sql_file(__file__)
+
+
+def downgrade() -> None:
+    # Forward-only: a bad migration is fixed by the next one.
+    raise NotImplementedError("SlotOptim migrations are forward-only")
