@@ -71,7 +71,10 @@ def _intent_of(error: stripe.StripeError) -> dict[str, Any] | None:
     pi = getattr(obj, "payment_intent", None) if obj is not None else None
     if pi is None:
         return None
-    return dict(pi) if not isinstance(pi, dict) else pi
+    if isinstance(pi, dict):
+        return pi
+    to_dict = getattr(pi, "to_dict", None)
+    return dict(to_dict()) if callable(to_dict) else None
 
 
 def send(client: stripe.StripeClient, charge: dict[str, Any], key: str) -> Any:

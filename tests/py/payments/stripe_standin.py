@@ -85,16 +85,18 @@ class StandIn:
         return obj
 
     def _expand(self, obj: dict[str, Any], expand: list[str]) -> dict[str, Any]:
-        out = json.loads(json.dumps(obj))
+        """Each dotted path is followed from the top, expanding every id on the way (as Stripe does)."""
+        out: dict[str, Any] = json.loads(json.dumps(obj))
         for path in expand:
-            target = out
-            keys = path.split(".")
-            for key in keys[:-1]:
-                target = target.get(key) if isinstance(target.get(key), dict) else {}
-            last = keys[-1]
-            value = target.get(last)
-            if isinstance(value, str) and value in self.objects:
-                target[last] = json.loads(json.dumps(self.objects[value]))
+            target: Any = out
+            for key in path.split("."):
+                if not isinstance(target, dict):
+                    break
+                value = target.get(key)
+                if isinstance(value, str) and value in self.objects:
+                    value = json.loads(json.dumps(self.objects[value]))
+                    target[key] = value
+                target = value
         return out
 
     def _payment_method(self, card: str) -> dict[str, Any]:
