@@ -66,6 +66,9 @@ class StandIn:
     api_key: str = "sk_test_standin"
     webhook_secrets: list[str] = field(default_factory=lambda: ["whsec_standin"])
     webhook_url: str | None = None
+    # Deliver webhooks from a thread of their own, after the hosted page has redirected (as Stripe
+    # does: the customer may be back before the event lands).
+    deliver_later: bool = False
     # The time events are signed with (Stripe's clock); tests set it to the app's clock.
     clock: Callable[[], float] = time.time
     # Hold back the response of the next matching call until `release` is set (a crash window).
@@ -332,7 +335,10 @@ class StandIn:
         event = self.make_event(type_, obj)
         self.events.append(event)
         if self.webhook_url is not None:
-            self.deliver(event)
+            if self.deliver_later:
+                threading.Thread(target=self.deliver, args=(event,), daemon=True).start()
+            else:
+                self.deliver(event)
         return event
 
     def signed(self, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
