@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from slotoptim.api.queries.dashboard_payments import PaymentsCard, payments_card
 from slotoptim.api.db import Conn
 from slotoptim.api.queries.claim_page import clock_time, money
 
@@ -167,6 +168,7 @@ class Dashboard:
     heatmap_from: str = ""
     heatmap_to: str = ""
     calendars: list[CalendarRow] = field(default_factory=list)
+    payments: PaymentsCard | None = None
 
 
 def _when(at: dt.datetime, tz: ZoneInfo) -> str:
@@ -365,6 +367,7 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
         heatmap_from=f"{heat_start:%b} {heat_start.day}",
         heatmap_to=f"{heat_end - dt.timedelta(days=1):%b} {(heat_end - dt.timedelta(days=1)).day}",
         calendars=calendars(conn, tz),
+        payments=payments_card(conn, month_start, tz),
     )
 
 

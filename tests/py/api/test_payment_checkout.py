@@ -202,3 +202,8 @@ def test_off_session_authentication_is_recorded_as_requires_action(
     assert charges(db, k.appointment_id)[0]["status"] == "requires_action"
     row = db.execute("select status, kind from slotoptim.payment_attention").fetchone()
     assert row == {"status": "requires_action", "kind": "no_show_fee"}
+    # The dashboard's card: this month's money, and the fee that needs a person.
+    html = client.get("/dashboard", headers=keys.headers("readonly")).text
+    assert "No-show protection, November 2026" in html
+    assert "needs the customer to authenticate (authentication_required)" in html
+    assert "<dt>Failed</dt><dd>$40.00</dd>" in html
