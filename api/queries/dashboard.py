@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from slotoptim.api.queries.dashboard_payments import PaymentsCard, payments_card
 from slotoptim.api.db import Conn
 from slotoptim.api.queries.claim_page import clock_time, money
+from slotoptim.api.queries.dashboard_payments import PaymentsCard, payments_card
 
 ORG_KEY = "(select o.key from slotoptim_private.organisation as o where o.id = slotoptim_private.current_org())"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

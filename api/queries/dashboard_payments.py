@@ -66,12 +66,16 @@ def payments_card(conn: Conn, month_start: dt.date, tz: ZoneInfo) -> PaymentsCar
         collected=money(Decimal(row["collected"]), currency),
         waived=money(Decimal(row["waived"]), currency),
         failed=money(Decimal(row["failed"]), currency),
-        counts=f"{row['n_collected']} collected, {row['n_waived']} waived, {row['n_failed']} failed or awaiting the customer",
+        counts=(
+            f"{row['n_collected']} collected, {row['n_waived']} waived,"
+            f" {row['n_failed']} failed or awaiting the customer"
+        ),
     )
     for r in conn.execute(
-        "select a.charge_id, cu.name, a.kind, a.amount, a.currency, a.status, a.reason, a.error_code, a.decline_code,"
-        " a.created_at from slotoptim.payment_attention as a"
-        " join slotoptim_private.customer as cu on cu.org_id = slotoptim_private.current_org() and cu.key = a.customer_key"
+        "select a.charge_id, cu.name, a.kind, a.amount, a.currency, a.status, a.reason, a.error_code,"
+        " a.decline_code, a.created_at from slotoptim.payment_attention as a"
+        " join slotoptim_private.customer as cu"
+        " on cu.org_id = slotoptim_private.current_org() and cu.key = a.customer_key"
         " order by a.created_at desc limit %s",
         (ATTENTION_ROWS,),
     ).fetchall():

@@ -27,7 +27,14 @@ from slotoptim.api.routes.dashboard import dashboard, home, login, login_form, l
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.offers import instant_claim, start_offers
-from slotoptim.api.routes.payments import list_charges, money, read_policies, stripe_webhook, update_policy, waive_charge
+from slotoptim.api.routes.payments import (
+    list_charges,
+    money,
+    read_policies,
+    stripe_webhook,
+    update_policy,
+    waive_charge,
+)
 from slotoptim.api.routes.queue import QueueController
 from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
 from slotoptim.api.routes.queue_pages import (

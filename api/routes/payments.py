@@ -74,17 +74,15 @@ class PolicyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     late_cancel_near_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | msgspec.UnsetType = msgspec.UNSET
     no_show_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | msgspec.UnsetType = msgspec.UNSET
     window_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | msgspec.UnsetType = msgspec.UNSET
-    card_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | None | msgspec.UnsetType = msgspec.UNSET
-    deposit_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | None | msgspec.UnsetType = msgspec.UNSET
-    prepay_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | None | msgspec.UnsetType = msgspec.UNSET
+    card_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
+    deposit_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
+    prepay_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
     deposit_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType = msgspec.UNSET
     card_tiers: list[str] | msgspec.UnsetType = msgspec.UNSET
     deposit_tiers: list[str] | msgspec.UnsetType = msgspec.UNSET
-    card_min_price: Annotated[float, msgspec.Meta(ge=0, le=9_999_999_999.99)] | None | msgspec.UnsetType = msgspec.UNSET
-    deposit_min_price: Annotated[float, msgspec.Meta(ge=0, le=9_999_999_999.99)] | None | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    risk_threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] | None | msgspec.UnsetType = msgspec.UNSET
+    card_min_price: Annotated[float, msgspec.Meta(ge=0, le=9999999999.99)] | msgspec.UnsetType | None = msgspec.UNSET
+    deposit_min_price: Annotated[float, msgspec.Meta(ge=0, le=9999999999.99)] | msgspec.UnsetType | None = msgspec.UNSET
+    risk_threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] | msgspec.UnsetType | None = msgspec.UNSET
     risk_requirement: Annotated[str, msgspec.Meta(pattern="^(card|deposit)$")] | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -108,7 +106,7 @@ POLICY_COLUMNS = (
 def read_policies(db: Db, ctx: Ctx) -> list[dict[str, Any]]:
     with db.transaction(ctx) as conn:
         rows = conn.execute(
-            f"select s.key as service, {POLICY_COLUMNS} from slotoptim_private.payment_policy as p"  # noqa: S608
+            f"select s.key as service, {POLICY_COLUMNS} from slotoptim_private.payment_policy as p"
             " left join slotoptim_private.service as s on s.id = p.service_id order by s.key nulls first"
         ).fetchall()
     return [dict(r) for r in rows]
@@ -128,12 +126,14 @@ def update_policy(
     ctx: Ctx,
     now: Now,
     data: Annotated[PolicyPatch, Body()],
-    service: Annotated[str | None, QueryParameter(max_length=128, description="a service's key; none: organisation")] = None,
+    service: Annotated[
+        str | None, QueryParameter(max_length=128, description="a service's key; none: organisation")
+    ] = None,
 ) -> dict[str, Any]:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     with db.transaction(ctx) as conn:
         row = conn.execute(
-            f"select s.key as service, {POLICY_COLUMNS}"  # noqa: S608
+            f"select s.key as service, {POLICY_COLUMNS}"
             " from slotoptim.set_payment_policy(%s, %s::jsonb, %s) as p"
             " left join slotoptim_private.service as s on s.id = p.service_id",
             (service, json.dumps(changes), now),
@@ -210,7 +210,8 @@ def waive_charge(
 def money(db: Db, ctx: Ctx) -> list[dict[str, Any]]:
     with db.transaction(ctx) as conn:
         rows = conn.execute(
-            "select month, currency, collected::float8 as collected, waived::float8 as waived, failed::float8 as failed,"
+            "select month, currency, collected::float8 as collected, waived::float8 as waived,"
+            " failed::float8 as failed,"
             " charges_collected, charges_waived, charges_failed, revenue_recovered::float8 as revenue_recovered"
             " from slotoptim.payment_money_monthly order by month desc limit 24"
         ).fetchall()

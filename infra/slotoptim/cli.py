@@ -229,10 +229,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Push needs an https address Google and Graph can reach; without one, calendars are polled.
     calendar = CalendarService(url, public_url=os.environ.get("SLOTOPTIM_CALENDAR_PUSH_URL") or None)
-    from slotoptim.ehr.service import EhrService, SidePasses
-
     # EHRs (FHIR) are pulled and written back in the same side pass, each failing alone.
     from slotoptim.cache import redis_client
+    from slotoptim.ehr.service import EhrService, SidePasses
     from slotoptim.payments.service import PaymentsService
 
     # Payments (Stripe): expired checkouts give their slot back, lapsing holds are released,

@@ -47,7 +47,11 @@ def _load(conn: psycopg.Connection[Any], charge_id: int) -> dict[str, Any]:
 
 
 def _settle(
-    conn: psycopg.Connection[Any], charge_id: int, status: str, intent: str | None, at: dt.datetime,
+    conn: psycopg.Connection[Any],
+    charge_id: int,
+    status: str,
+    intent: str | None,
+    at: dt.datetime,
     error: stripe.StripeError | None = None,
 ) -> None:
     obj = error.error if error is not None else None
@@ -121,9 +125,11 @@ def make_handler() -> WriteHandler:
             intent = send(account.client(), charge, write.idempotency_key)
         except stripe.CardError as exc:
             pi = _intent_of(exc)
-            status = "requires_action" if (pi or {}).get("status") == "requires_action" or exc.code == (
-                "authentication_required"
-            ) else "failed"
+            status = (
+                "requires_action"
+                if (pi or {}).get("status") == "requires_action" or exc.code == ("authentication_required")
+                else "failed"
+            )
             _settle(conn, charge_id, status, (pi or {}).get("id"), at, exc)
             raise PermanentError(f"card error: {exc.code}") from None
         except stripe.RateLimitError as exc:

@@ -14,6 +14,7 @@ key and gets the same session back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +54,9 @@ def take_hold(cache: redis.Redis | None, gap_id: int, checkout_id: int, until: d
     if cache is None:
         return
     ttl_ms = max(1000, int((until - at).total_seconds() * 1000))
-    try:
+    # If Redis fails, the database's pending checkout still holds the slot.
+    with contextlib.suppress(redis.RedisError):
         cache.set(holds.hold_key(gap_id), hold_token(checkout_id), px=ttl_ms)
-    except redis.RedisError:
-        pass  # the database's pending checkout still holds it
 
 
 def release_hold(cache: redis.Redis | None, gap_id: int, checkout_id: int) -> None:
@@ -86,7 +86,11 @@ def payment_step(
     decision = decide(conn, offer_id, at)
     requirement = str(decision["requirement"])
     base = PaymentStep(
-        "not_needed", requirement, str(decision["explanation"]), int(decision["amount_minor"]), str(decision["currency"])
+        "not_needed",
+        requirement,
+        str(decision["explanation"]),
+        int(decision["amount_minor"]),
+        str(decision["currency"]),
     )
     if requirement == "none":
         return base
@@ -96,7 +100,9 @@ def payment_step(
     expires = at + dt.timedelta(minutes=SESSION_MINUTES)
     with conn.transaction():
         checkout = fetch_dict(
-            conn, "select * from slotoptim.begin_payment_checkout(%s, %s, %s, %s)", (offer_id, decision["id"], expires, at)
+            conn,
+            "select * from slotoptim.begin_payment_checkout(%s, %s, %s, %s)",
+            (offer_id, decision["id"], expires, at),
         )
     if checkout is None or checkout["id"] is None:
         return _with(base, state="held")
@@ -134,11 +140,15 @@ def _stripe_customer(conn: psycopg.Connection[Any], client: stripe.StripeClient,
     """The customer's Stripe customer (kept from an earlier card), else a new one carrying only
     our ids: no name, phone or email is sent to Stripe."""
     row = fetch_dict(
-        conn, "select stripe_customer from slotoptim_private.payment_card where customer_id = %s", (checkout["customer_id"],)
+        conn,
+        "select stripe_customer from slotoptim_private.payment_card where customer_id = %s",
+        (checkout["customer_id"],),
     )
     if row is not None:
         return str(row["stripe_customer"])
-    params: Any = {"metadata": {"slotoptim_org": str(checkout["org_id"]), "slotoptim_customer": str(checkout["customer_id"])}}
+    params: Any = {
+        "metadata": {"slotoptim_org": str(checkout["org_id"]), "slotoptim_customer": str(checkout["customer_id"])}
+    }
     created = client.v1.customers.create(
         params=params,
         options={"idempotency_key": f"slotoptim-customer-{checkout['org_id']}-{checkout['customer_id']}"},
@@ -146,9 +156,7 @@ def _stripe_customer(conn: psycopg.Connection[Any], client: stripe.StripeClient,
     return str(created.id)
 
 
-def _session_params(
-    checkout: dict[str, Any], customer: str, success_url: str, cancel_url: str, product: str
-) -> Any:
+def _session_params(checkout: dict[str, Any], customer: str, success_url: str, cancel_url: str, product: str) -> Any:
     metadata = {
         "slotoptim_checkout": str(checkout["id"]),
         "slotoptim_org": str(checkout["org_id"]),
@@ -172,8 +180,11 @@ def _session_params(
         params["line_items"] = [
             {
                 "quantity": 1,
-                "price_data": {"currency": currency, "unit_amount": int(checkout["amount_minor"]),
-                               "product_data": {"name": product}},
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": int(checkout["amount_minor"]),
+                    "product_data": {"name": product},
+                },
             }
         ]
         # Held, not taken: captured only by the rules, after the booking has committed. The card

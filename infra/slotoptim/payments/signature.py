@@ -46,9 +46,7 @@ def expected(payload: bytes, secret: str, timestamp: int) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
 
 
-def verify(
-    payload: bytes, header: str, secrets: Sequence[str], now: float, tolerance: int = DEFAULT_TOLERANCE
-) -> str:
+def verify(payload: bytes, header: str, secrets: Sequence[str], now: float, tolerance: int = DEFAULT_TOLERANCE) -> str:
     """Returns the secret that signed the payload; raises SignatureError otherwise."""
     timestamp, signatures = parse(header)
     for secret in secrets:

@@ -90,7 +90,10 @@ def parse(payload: bytes) -> Event:
 
 
 def seen(conn: psycopg.Connection[Any], event_id: str) -> bool:
-    return fetch_dict(conn, "select 1 as x from slotoptim_private.stripe_event where event_id = %s", (event_id,)) is not None
+    return (
+        fetch_dict(conn, "select 1 as x from slotoptim_private.stripe_event where event_id = %s", (event_id,))
+        is not None
+    )
 
 
 def process(
@@ -114,16 +117,26 @@ def process(
             (account.org_id, event.id, event.type, object_id, event.created, at),
         )
         if first is not None and first["first"]:
-            conn.execute("update slotoptim_private.stripe_event set outcome = %s where event_id = %s", (outcome, event.id))
+            conn.execute(
+                "update slotoptim_private.stripe_event set outcome = %s where event_id = %s", (outcome, event.id)
+            )
     return outcome
 
 
 def _act(
-    conn: psycopg.Connection[Any], cache: redis.Redis | None, account: StripeAccount, event: Event, at: dt.datetime,
+    conn: psycopg.Connection[Any],
+    cache: redis.Redis | None,
+    account: StripeAccount,
+    event: Event,
+    at: dt.datetime,
     hold_ms: int,
 ) -> str:
     obj = event.obj
-    if event.type in ("checkout.session.completed", "setup_intent.succeeded", "payment_intent.amount_capturable_updated"):
+    if event.type in (
+        "checkout.session.completed",
+        "setup_intent.succeeded",
+        "payment_intent.amount_capturable_updated",
+    ):
         checkout_id = _checkout_id(conn, account, obj)
         return "unknown checkout" if checkout_id is None else confirm(conn, cache, account, checkout_id, at, hold_ms)
     if event.type == "checkout.session.expired":
@@ -179,11 +192,15 @@ def _checkout_id(conn: psycopg.Connection[Any], account: StripeAccount, obj: dic
     raw = metadata.get("slotoptim_checkout") if isinstance(metadata, dict) else None
     if isinstance(raw, str) and raw.isdigit():
         row = fetch_dict(
-            conn, "select id from slotoptim_private.payment_checkout where id = %s and org_id = %s", (int(raw), account.org_id)
+            conn,
+            "select id from slotoptim_private.payment_checkout where id = %s and org_id = %s",
+            (int(raw), account.org_id),
         )
         return int(row["id"]) if row else None
     if obj.get("object") == "checkout.session":
-        row = fetch_dict(conn, "select id from slotoptim_private.payment_checkout where stripe_session = %s", (obj.get("id"),))
+        row = fetch_dict(
+            conn, "select id from slotoptim_private.payment_checkout where stripe_session = %s", (obj.get("id"),)
+        )
         return int(row["id"]) if row else None
     return None
 
@@ -213,7 +230,9 @@ def confirm(
         return f"already {k['status']}"
     if k["stripe_session"] is None:
         return "no session yet"
-    expand: Any = {"expand": ["setup_intent.payment_method", "payment_intent.payment_method", "payment_intent.latest_charge"]}
+    expand: Any = {
+        "expand": ["setup_intent.payment_method", "payment_intent.payment_method", "payment_intent.latest_charge"]
+    }
     session = account.client().v1.checkout.sessions.retrieve(str(k["stripe_session"]), params=expand)
     setup_intent, payment_intent = session.setup_intent, session.payment_intent
     if session.status != "complete":

@@ -16,7 +16,6 @@ from api.conftest import ApiDb, Keys, base_settings
 from api.live_server import live_server
 from api.test_browser import assert_accessible, axe_source, browser, no_horizontal_scroll, screenshot  # noqa: F401
 from litestar.testing import TestClient
-
 from payments.flow import checkout_of, running_standin
 from payments.helpers import SECRET_KEY, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn

@@ -18,7 +18,6 @@ from api.api_practice import NOW
 from api.claim_helpers import offered, token
 from api.conftest import ApiDb, Keys
 from litestar.testing import TestClient
-
 from payments.flow import charges, checkout_of, events, pay, post_event, run_payments, running_standin, set_status
 from payments.helpers import SECRET_KEY, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn
@@ -76,7 +75,16 @@ def test_deposit_claim_is_booked_only_by_the_webhook(
     assert "You're booked" in client.get(f"/c/{t1}").text
     card = db.execute("select * from slotoptim_private.payment_card").fetchone()
     assert card is not None and (card["brand"], card["last4"]) == ("visa", "4242")
-    assert set(card) == {"id", "org_id", "customer_id", "stripe_customer", "payment_method", "brand", "last4", "saved_at"}
+    assert set(card) == {
+        "id",
+        "org_id",
+        "customer_id",
+        "stripe_customer",
+        "payment_method",
+        "brand",
+        "last4",
+        "saved_at",
+    }
     decision = db.execute(
         "select requirement, rule, appointment_id from slotoptim_private.payment_decision where offer_id = %s"
         " and appointment_id is not null",
@@ -95,7 +103,11 @@ def test_deposit_claim_is_booked_only_by_the_webhook(
     set_status(db, k.appointment_id, "no_show", AFTER)
     assert run_payments(api_db.url, AFTER)["stripe_calls"] == 1
     [capture] = charges(db, k.appointment_id)
-    assert (capture["kind"], capture["status"], capture["amount_minor"]) == ("deposit_capture", "succeeded", k.amount_minor)
+    assert (capture["kind"], capture["status"], capture["amount_minor"]) == (
+        "deposit_capture",
+        "succeeded",
+        k.amount_minor,
+    )
     pi = standin.objects[capture["payment_intent"]]
     assert (pi["status"], pi["amount_received"]) == ("succeeded", k.amount_minor)
     assert checkout_of(db, first["id"]).hold_status == "captured"
@@ -154,7 +166,11 @@ def test_card_on_file_fees_failures_and_waiver(
     run_payments(api_db.url, NOW + dt.timedelta(hours=1))
     [fee] = charges(db, k.appointment_id)
     assert (fee["kind"], fee["status"], fee["error_code"], fee["decline_code"]) == (
-        "late_cancel_fee", "failed", "card_declined", "insufficient_funds")
+        "late_cancel_fee",
+        "failed",
+        "card_declined",
+        "insufficient_funds",
+    )
     assert fee["reason"] == "cancelled 5 h ahead (less than 24 h): 100% of the price"
     sent = [r for r in standin.requests if r["path"] == "/v1/payment_intents"]
     assert len(sent) == 1 and dict(sent[0]["params"])["off_session"] == "true"
@@ -194,7 +210,11 @@ def test_off_session_authentication_is_recorded_as_requires_action(
     set_status(db, k.appointment_id, "no_show", AFTER)
     run_payments(api_db.url, AFTER)
     [fee] = charges(db, k.appointment_id)
-    assert (fee["kind"], fee["status"], fee["error_code"]) == ("no_show_fee", "requires_action", "authentication_required")
+    assert (fee["kind"], fee["status"], fee["error_code"]) == (
+        "no_show_fee",
+        "requires_action",
+        "authentication_required",
+    )
     assert fee["amount_minor"] == 4000  # 40 % of 100.00
     # Stripe's payment_failed webhook for the same PaymentIntent, later, changes nothing more.
     failed = events(standin, "payment_intent.payment_failed")[-1]

@@ -23,7 +23,6 @@ from api.api_practice import NOW
 from api.claim_helpers import offered, token
 from api.conftest import ApiDb, Keys
 from litestar.testing import TestClient
-
 from payments.flow import charges, pay, running_standin, set_status
 from payments.helpers import SECRET_KEY, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn
@@ -43,7 +42,10 @@ def standin(api_db: ApiDb, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]
 def worker(url: str, at: dt.datetime) -> subprocess.Popen[str]:
     env = {**os.environ, "SLOTOPTIM_SECRET_KEY": SECRET_KEY}
     return subprocess.Popen(
-        [sys.executable, str(WORKER), url, at.isoformat()], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, str(WORKER), url, at.isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -66,7 +68,8 @@ def test_killed_after_sending_the_charge_is_charged_once(
     [fee] = charges(db, booked.appointment_id)
     assert fee["status"] == "queued" and fee["payment_intent"] is None
     write = db.execute(
-        "select status, attempts from slotoptim_private.external_write where subject = %s", (f"payment_charge:{fee['id']}",)
+        "select status, attempts from slotoptim_private.external_write where subject = %s",
+        (f"payment_charge:{fee['id']}",),
     ).fetchone()
     assert write == {"status": "sending", "attempts": 1}
 

@@ -8,13 +8,14 @@ from typing import Any
 import psycopg
 from api.api_practice import NOW, SLOT
 from api.conftest import ApiDb
-
 from payments.helpers import add_no_shows, customer_id, org_id, service_id, set_policy
 
 SLOT_RANGE = (SLOT, SLOT + dt.timedelta(minutes=30))
 
 
-def requirement(db: psycopg.Connection[dict[str, Any]], customer: int, service: int, risk: float | None = None) -> dict[str, Any]:
+def requirement(
+    db: psycopg.Connection[dict[str, Any]], customer: int, service: int, risk: float | None = None
+) -> dict[str, Any]:
     row = db.execute(
         "select * from slotoptim.payment_requirement(%s::bigint, %s::bigint, tstzrange(%s, %s), %s, %s::real)",
         (customer, service, *SLOT_RANGE, NOW, risk),
@@ -50,8 +51,11 @@ def test_no_show_history_in_the_rolling_window(api_db: ApiDb, db: psycopg.Connec
 
 def test_tier_price_and_risk_rules(api_db: ApiDb, db: psycopg.Connection[dict[str, Any]]) -> None:
     org, c2, short, long_ = org_id(db), customer_id(db, "c2"), service_id(db, "short"), service_id(db, "long")
-    set_policy(db, org, {"card_min_price": 200, "deposit_min_price": 1000, "risk_threshold": 0.4,
-                         "risk_requirement": "deposit"})
+    set_policy(
+        db,
+        org,
+        {"card_min_price": 200, "deposit_min_price": 1000, "risk_threshold": 0.4, "risk_requirement": "deposit"},
+    )
     assert requirement(db, c2, short)["requirement"] == "none"
     r = requirement(db, c2, long_)
     assert (r["requirement"], r["rule"]) == ("card", "price")
@@ -61,7 +65,8 @@ def test_tier_price_and_risk_rules(api_db: ApiDb, db: psycopg.Connection[dict[st
     assert "risk 0.55 is at or above 0.4" in r["explanation"]
     assert requirement(db, c2, short, risk=0.2)["requirement"] == "none"
     db.execute(
-        "update slotoptim_private.waitlist_entry set tier = 'silver' where customer_id = %s and status = 'active'", (c2,)
+        "update slotoptim_private.waitlist_entry set tier = 'silver' where customer_id = %s and status = 'active'",
+        (c2,),
     )
     set_policy(db, org, {"deposit_tiers": ["silver"]})
     r = requirement(db, c2, short)

@@ -15,17 +15,20 @@ import stripe
 from api.api_practice import NOW
 from api.conftest import ApiDb
 from litestar.testing import TestClient
-
 from payments.flow import running_standin
 from payments.helpers import SECRET_KEY, link_standin
 from payments.stripe_standin import StandIn, sign
+
 from slotoptim.payments import signature
 
 
 @pytest.fixture
 def standin(api_db: ApiDb, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
     monkeypatch.setenv("SLOTOPTIM_SECRET_KEY", SECRET_KEY)
-    with running_standin(webhook_secrets=["whsec_old", "whsec_new"]) as s, psycopg.connect(api_db.url, autocommit=True) as conn:
+    with (
+        running_standin(webhook_secrets=["whsec_old", "whsec_new"]) as s,
+        psycopg.connect(api_db.url, autocommit=True) as conn,
+    ):
         link_standin(conn, api_db.orgs["acme"], s, NOW)  # type: ignore[arg-type]
         yield s
 
@@ -85,7 +88,9 @@ def test_unknown_session_and_orphan_intent_events_change_nothing(client: TestCli
     for e in (
         event("checkout.session.completed", {"id": "cs_test_unknown", "object": "checkout.session", "metadata": {}}),
         event("payment_intent.succeeded", {"id": "pi_unknown", "object": "payment_intent"}),
-        event("charge.refunded", {"id": "ch_x", "object": "charge", "payment_intent": "pi_unknown", "amount_refunded": 5}),
+        event(
+            "charge.refunded", {"id": "ch_x", "object": "charge", "payment_intent": "pi_unknown", "amount_refunded": 5}
+        ),
         event("charge.dispute.created", {"id": "dp_x", "object": "dispute", "payment_intent": "pi_unknown"}),
     ):
         payload, headers = standin.signed(e)
@@ -104,8 +109,14 @@ def test_idempotency_replay_errors_and_expand(standin: StandIn) -> None:
     assert refused.value.http_status == 400
     # A card that declines: the error carries type, code and decline_code; replayed identically.
     pm = standin._payment_method("declines")
-    params: Any = {"amount": 1500, "currency": "usd", "customer": first.id, "payment_method": pm["id"],
-                   "off_session": True, "confirm": True}
+    params: Any = {
+        "amount": 1500,
+        "currency": "usd",
+        "customer": first.id,
+        "payment_method": pm["id"],
+        "off_session": True,
+        "confirm": True,
+    }
     for _ in range(2):
         with pytest.raises(stripe.CardError) as declined:
             client.v1.payment_intents.create(params=params, options={"idempotency_key": "fee-1"})

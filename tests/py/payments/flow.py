@@ -59,13 +59,24 @@ def checkout_of(db: psycopg.Connection[dict[str, Any]], offer_id: int) -> Checko
     ).fetchone()
     assert row is not None
     return Checkout(
-        int(row["id"]), str(row["stripe_session"]), str(row["status"]), str(row["mode"]), int(row["amount_minor"]),
-        row["appointment_id"], str(row["hold_status"]),
+        int(row["id"]),
+        str(row["stripe_session"]),
+        str(row["status"]),
+        str(row["mode"]),
+        int(row["amount_minor"]),
+        row["appointment_id"],
+        str(row["hold_status"]),
     )
 
 
-def pay(client: TestClient[Any], standin: StandIn, db: psycopg.Connection[dict[str, Any]], offer: dict[str, Any],
-        token: str, card: str = "visa") -> Checkout:
+def pay(
+    client: TestClient[Any],
+    standin: StandIn,
+    db: psycopg.Connection[dict[str, Any]],
+    offer: dict[str, Any],
+    token: str,
+    card: str = "visa",
+) -> Checkout:
     """Claim page -> Checkout (stand-in) -> webhooks -> booked."""
     answer = client.post(f"/c/{token}", data={"token": token}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
@@ -88,7 +99,9 @@ def charges(db: psycopg.Connection[dict[str, Any]], appointment_id: int | None =
     return [dict(r) for r in rows]
 
 
-def set_status(db: psycopg.Connection[dict[str, Any]], appointment_id: int | None, status: str, at: dt.datetime = NOW) -> None:
+def set_status(
+    db: psycopg.Connection[dict[str, Any]], appointment_id: int | None, status: str, at: dt.datetime = NOW
+) -> None:
     """Staff mark the appointment (as the owner), on the test's clock (time is a parameter)."""
     with db.transaction():
         db.execute("select set_config('slotoptim.clock', %s, true)", (at.isoformat(),))

@@ -41,7 +41,9 @@ def service_id(db: psycopg.Connection[dict[str, Any]], key: str, org: str = "acm
     return int(row["id"])
 
 
-def set_policy(db: psycopg.Connection[dict[str, Any]], org: int, changes: dict[str, Any], service: str | None = None) -> None:
+def set_policy(
+    db: psycopg.Connection[dict[str, Any]], org: int, changes: dict[str, Any], service: str | None = None
+) -> None:
     with db.transaction():
         db.execute("select set_config('slotoptim.org_id', %s, true)", (str(org),))
         db.execute("select slotoptim.set_payment_policy(%s, %s::jsonb)", (service, json.dumps(changes)))
@@ -63,6 +65,4 @@ def add_no_shows(db: psycopg.Connection[dict[str, Any]], customer: int, starts: 
 
 
 def link_standin(db: psycopg.Connection[dict[str, Any]], org: int, standin: StandIn, at: dt.datetime) -> int:
-    return stripe_account.link(
-        db, org, standin.api_key, list(standin.webhook_secrets), at, api_base=standin.base
-    )
+    return stripe_account.link(db, org, standin.api_key, list(standin.webhook_secrets), at, api_base=standin.base)

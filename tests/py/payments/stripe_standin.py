@@ -144,11 +144,18 @@ class StandIn:
     def create_session(self, p: dict[str, str]) -> dict[str, Any]:
         mode = p.get("mode")
         if mode not in ("setup", "payment"):
-            raise StripeError(400, "invalid_request_error", "Invalid mode", param="mode", code="parameter_invalid_empty")
+            raise StripeError(
+                400, "invalid_request_error", "Invalid mode", param="mode", code="parameter_invalid_empty"
+            )
         for required in ("success_url",):
             if required not in p:
-                raise StripeError(400, "invalid_request_error", f"Missing required param: {required}.", param=required,
-                                  code="parameter_missing")
+                raise StripeError(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {required}.",
+                    param=required,
+                    code="parameter_missing",
+                )
         session_id = new_id("cs_test")
         session: dict[str, Any] = {
             "id": session_id,
@@ -238,12 +245,18 @@ class StandIn:
     def create_payment_intent(self, p: dict[str, str]) -> dict[str, Any]:
         for required in ("amount", "currency"):
             if required not in p:
-                raise StripeError(400, "invalid_request_error", f"Missing required param: {required}.", param=required,
-                                  code="parameter_missing")
+                raise StripeError(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {required}.",
+                    param=required,
+                    code="parameter_missing",
+                )
         pm = self.objects.get(p.get("payment_method", ""))
         if pm is None:
-            raise StripeError(400, "invalid_request_error", "No such PaymentMethod", param="payment_method",
-                              code="resource_missing")
+            raise StripeError(
+                400, "invalid_request_error", "No such PaymentMethod", param="payment_method", code="resource_missing"
+            )
         pi = self._put(
             {
                 "id": new_id("pi"),
@@ -266,19 +279,38 @@ class StandIn:
         card = pm["metadata"]["standin_card"]
         off_session = p.get("off_session") == "true"
         if card == "declines":
-            error = {"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
-                     "message": "Your card has insufficient funds."}
+            error = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+            }
             pi.update(status="requires_payment_method", last_payment_error=error)
             self.send_event("payment_intent.payment_failed", pi)
-            raise StripeError(402, "card_error", error["message"], code="card_declined",
-                              decline_code="insufficient_funds", payment_intent=pi)
+            raise StripeError(
+                402,
+                "card_error",
+                error["message"],
+                code="card_declined",
+                decline_code="insufficient_funds",
+                payment_intent=pi,
+            )
         if card == "authenticate" and off_session:
-            error = {"type": "card_error", "code": "authentication_required",
-                     "message": "Your card was declined. This transaction requires authentication."}
+            error = {
+                "type": "card_error",
+                "code": "authentication_required",
+                "message": "Your card was declined. This transaction requires authentication.",
+            }
             pi.update(status="requires_action", last_payment_error=error)
             self.send_event("payment_intent.payment_failed", pi)
-            raise StripeError(402, "card_error", error["message"], code="authentication_required",
-                              decline_code="authentication_required", payment_intent=pi)
+            raise StripeError(
+                402,
+                "card_error",
+                error["message"],
+                code="authentication_required",
+                decline_code="authentication_required",
+                payment_intent=pi,
+            )
         pi.update(status="succeeded", amount_received=pi["amount"])
         pi["latest_charge"] = self._charge(pi, captured=True)["id"]
         self.send_event("payment_intent.succeeded", pi)
@@ -287,13 +319,22 @@ class StandIn:
     def capture(self, pi_id: str, p: dict[str, str]) -> dict[str, Any]:
         pi = self._intent(pi_id)
         if pi["status"] != "requires_capture":
-            raise StripeError(400, "invalid_request_error",
-                              f"This PaymentIntent could not be captured because it has a status of {pi['status']}.",
-                              code="payment_intent_unexpected_state", payment_intent=pi)
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"This PaymentIntent could not be captured because it has a status of {pi['status']}.",
+                code="payment_intent_unexpected_state",
+                payment_intent=pi,
+            )
         amount = int(p.get("amount_to_capture", pi["amount_capturable"]))
         if amount > pi["amount_capturable"]:
-            raise StripeError(400, "invalid_request_error", "amount_to_capture is greater than amount_capturable",
-                              param="amount_to_capture", code="amount_too_large")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "amount_to_capture is greater than amount_capturable",
+                param="amount_to_capture",
+                code="amount_too_large",
+            )
         pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
         charge = self.objects[pi["latest_charge"]]
         charge.update(captured=True, amount_captured=amount)
@@ -303,9 +344,13 @@ class StandIn:
     def cancel(self, pi_id: str, p: dict[str, str]) -> dict[str, Any]:
         pi = self._intent(pi_id)
         if pi["status"] in ("succeeded", "canceled"):
-            raise StripeError(400, "invalid_request_error",
-                              f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
-                              code="payment_intent_unexpected_state", payment_intent=pi)
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
+                code="payment_intent_unexpected_state",
+                payment_intent=pi,
+            )
         pi.update(status="canceled", amount_capturable=0, cancellation_reason=p.get("cancellation_reason"))
         self.send_event("payment_intent.canceled", pi)
         return pi
@@ -313,8 +358,13 @@ class StandIn:
     def _intent(self, pi_id: str) -> dict[str, Any]:
         pi = self.objects.get(pi_id)
         if pi is None or pi["object"] != "payment_intent":
-            raise StripeError(404, "invalid_request_error", f"No such payment_intent: '{pi_id}'", code="resource_missing",
-                              param="intent")
+            raise StripeError(
+                404,
+                "invalid_request_error",
+                f"No such payment_intent: '{pi_id}'",
+                code="resource_missing",
+                param="intent",
+            )
         return pi
 
     # ---- events --------------------------------------------------------------------------------
@@ -368,8 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def _send(
+        self, status: int, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json"
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -397,8 +448,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}
             self._send(401, json.dumps(body).encode())
             return
-        s.requests.append({"method": method, "path": url.path, "params": pairs,
-                           "idempotency_key": self.headers.get("Idempotency-Key")})
+        s.requests.append(
+            {
+                "method": method,
+                "path": url.path,
+                "params": pairs,
+                "idempotency_key": self.headers.get("Idempotency-Key"),
+            }
+        )
         key = self.headers.get("Idempotency-Key")
         compared = sorted(pairs)
         if method == "POST" and key:
@@ -407,9 +464,16 @@ class _Handler(BaseHTTPRequestHandler):
             if saved is not None:
                 path, params, status, body = saved
                 if path != url.path or params != compared:
-                    error = {"error": {"type": "idempotency_error", "message": (
-                        "Keys for idempotent requests can only be used with the same parameters they were first "
-                        f"used with. Try using a key other than '{key}' if you meant to execute a different request.")}}
+                    error = {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": (
+                                "Keys for idempotent requests can only be used with the same parameters they were "
+                                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                                "different request."
+                            ),
+                        }
+                    }
                     self._send(400, json.dumps(error).encode())
                     return
                 self._send(status, body, {"Idempotent-Replayed": "true", "Idempotency-Key": key})
@@ -421,8 +485,15 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = exc.status, json.dumps(exc.body).encode()
         except KeyError as exc:
             status = 404
-            body = json.dumps({"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                         "message": f"No such object: {exc}"}}).encode()
+            body = json.dumps(
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "resource_missing",
+                        "message": f"No such object: {exc}",
+                    }
+                }
+            ).encode()
         if method == "POST" and key:
             with s.lock:
                 s.idempotent[(s.api_key, key)] = (url.path, compared, status, body)

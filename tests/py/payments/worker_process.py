@@ -1,6 +1,6 @@
 """One pass of the payments outbox in a process of its own, so a test can kill it mid-send.
 
-    python worker_process.py <database url> <ISO time>
+python worker_process.py <database url> <ISO time>
 """
 
 from __future__ import annotations
