@@ -31,10 +31,11 @@ from litestar.types import (
 from slotoptim.api.ratelimit import retry_after, rules
 
 # Scripts and connections only from ourselves (the queue screens' small script and its event
-# stream); no inline script or style anywhere.
+# stream); no inline script or style anywhere. Forms post to ourselves; the claim page's form may
+# end in a redirect to Stripe Checkout (browsers check form-action on redirects too).
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; "
+    "form-action 'self' https://checkout.stripe.com; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 # Swagger UI sets style attributes from its scripts, so /schema needs inline styles (no inline script).

@@ -287,7 +287,14 @@ begin
         ('buffer_rule', array['*']),
         ('cascade_wave', array['*']),
         -- Who linked which calendar and when it broke; the sealed secret and the sync counters never.
-        ('external_connection', array['id', 'provider_id', 'purpose', 'kind', 'config', 'state'])
+        ('external_connection', array['id', 'provider_id', 'purpose', 'kind', 'config', 'state']),
+        -- Payments (issue 13): each decision, policy change, charge and waiver; ids and amounts only.
+        ('payment_policy', array['*']),
+        ('payment_decision', array['id', 'customer_id', 'service_id', 'slot', 'offer_id', 'appointment_id',
+                                   'requirement', 'amount_minor', 'rule', 'explanation']),
+        ('payment_charge', array['id', 'appointment_id', 'customer_id', 'kind', 'amount_minor', 'status',
+                                 'payment_intent', 'error_code', 'decline_code', 'waived_by', 'waive_reason',
+                                 'refunded_minor', 'disputed'])
       ) as s(tbl, cols)
      where pg_catalog.to_regclass('slotoptim_private.' || s.tbl) is not null
   loop

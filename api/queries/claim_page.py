@@ -48,9 +48,20 @@ class Alternative:
     when: str
 
 
+@dataclass(frozen=True)
+class PaymentInfo:
+    """What the practice's no-show protection asks of this booking (slotoptim.payment_requirement)."""
+
+    requirement: str  # card, deposit, prepayment
+    amount: str  # the deposit or prepayment, formatted; "" for a card
+    terms: str  # the fees, in words
+
+
 @dataclass
 class ClaimView:
-    state: str  # open, being_confirmed, filled, expired, booked, awaiting_approval, declined
+    # open, being_confirmed, filled, expired, booked, awaiting_approval, declined,
+    # payment_pending (back from Checkout, waiting for Stripe's webhook), payment_unavailable
+    state: str
     practice: str
     provider: str
     when: str  # "Tuesday, November 24, 2:00 PM EST"
@@ -69,6 +80,8 @@ class ClaimView:
     entries_closing: int = 0
     entries_close_at: str | None = None
     opted_out: bool = False
+    payment: PaymentInfo | None = None
+    checkout_url: str | None = None
 
 
 def clock_time(at: dt.datetime) -> str:
@@ -112,7 +125,7 @@ def context(link: Link, address: str | None) -> DbContext:
 def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         "select o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
-        " p.name as provider, org.name as practice, org.currency, s.price,"
+        " p.name as provider, org.name as practice, org.currency, s.price, o.customer_id, o.service_id, o.slot,"
         " coalesce(c.timezone, org.timezone) as timezone, org.timezone as practice_timezone,"
         " s.name as service, s.minutes, l.address, c.opted_out_at,"
         " coalesce(c.language, st.default_language) as language"
@@ -172,12 +185,16 @@ def view(
         state = "filled"
     elif outcome == "expired" or status in ("expired", "declined") or at >= expires_at:
         state = "expired"
+    elif _pending_checkout(conn, link.offer_id, at) is not None:
+        state = "payment_pending"
     elif _held(cache, int(d["gap_id"])):
         state = "being_confirmed"
     else:
         state = "open"
     if state == "expired" and status == "declined":
         state = "declined"
+    if outcome in ("payment_unavailable", "payment_pending") and state == "open":
+        state = outcome
     result = ClaimView(
         state=state,
         practice=str(d["practice"]),
@@ -203,6 +220,10 @@ def view(
         if closing is not None and closing["entries"]:
             result.entries_closing = int(closing["entries"])
             result.entries_close_at = long_when(closing["closes_at"].astimezone(tz))
+    if state in ("open", "being_confirmed", "payment_pending", "payment_unavailable"):
+        result.payment = payment_info(conn, d, at)
+    if state == "payment_pending":
+        result.checkout_url = _pending_checkout(conn, link.offer_id, at)
     return result
 
 
@@ -232,9 +253,54 @@ def answer(conn: Conn, link: Link, action: str, at: dt.datetime) -> bool:
     return bool(found and found["done"])
 
 
+def _pending_checkout(conn: Conn, offer_id: int, at: dt.datetime) -> str | None:
+    """The Checkout URL of this offer's live checkout (the customer is paying or back from it)."""
+    row = conn.execute(
+        "select coalesce(url, '') as url from slotoptim_private.payment_checkout"
+        " where offer_id = %s and status in ('creating', 'open') and expires_at > %s order by id desc limit 1",
+        (offer_id, at),
+    ).fetchone()
+    return None if row is None else str(row["url"])
+
+
+def payment_info(conn: Conn, d: dict[str, Any], at: dt.datetime) -> PaymentInfo | None:
+    row = conn.execute(
+        "select r.requirement, r.amount_minor, slotoptim_private.major_units(r.amount_minor, r.currency) as amount,"
+        " r.currency, p.grace_minutes, p.late_cancel_hours,"
+        " p.late_cancel_far_percent, p.late_cancel_near_percent, p.no_show_percent"
+        " from slotoptim.payment_requirement(%s, %s, %s, %s) as r"
+        " left join slotoptim_private.payment_policy as p on p.id = r.policy_id",
+        (d["customer_id"], d["service_id"], d["slot"], at),
+    ).fetchone()
+    if row is None or row["requirement"] == "none":
+        return None
+    currency = str(row["currency"])
+    amount = money(Decimal(row["amount"]), currency) if row["amount_minor"] else ""
+    terms = (
+        f"Cancelling is free within {row['grace_minutes']} minutes of booking. After that, cancelling costs "
+        f"{row['late_cancel_far_percent']}% of the price up to {row['late_cancel_hours']} hours before the "
+        f"appointment and {row['late_cancel_near_percent']}% later; missing it costs {row['no_show_percent']}%."
+    )
+    return PaymentInfo(str(row["requirement"]), amount, terms)
+
+
 def claim(conn: Conn, cache: redis.Redis | None, link: Link, at: dt.datetime, hold_ms: int) -> str:
     """Books the offer for its customer (`conn` an autocommit session for the offer's
     organisation, see slotoptim.claims.claim); returns the outcome."""
     if at.timestamp() >= link.expires:
         return "expired"
     return claims.claim(conn, cache, link.offer_id, link.customer_id, at, hold_ms).outcome
+
+
+def checkout_product(conn: Conn, offer_id: int) -> str:
+    """What Stripe's page names: the practice and the day, never the service (no health details)."""
+    row = conn.execute(
+        "select org.name, lower(o.slot) as starts, coalesce(c.timezone, org.timezone) as timezone"
+        " from slotoptim_private.offer as o join slotoptim_private.organisation as org on org.id = o.org_id"
+        " join slotoptim_private.customer as c on c.id = o.customer_id where o.id = %s",
+        (offer_id,),
+    ).fetchone()
+    if row is None:
+        return "Appointment"
+    local = row["starts"].astimezone(ZoneInfo(str(row["timezone"])))
+    return f"{row['name']}: appointment {long_when(local)}"

@@ -30,6 +30,14 @@ from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.message_templates import MessageTemplateController
 from slotoptim.api.routes.moveup import MoveUpController
 from slotoptim.api.routes.offers import instant_claim, start_offers
+from slotoptim.api.routes.payments import (
+    list_charges,
+    money,
+    read_policies,
+    stripe_webhook,
+    update_policy,
+    waive_charge,
+)
 from slotoptim.api.routes.queue import QueueController
 from slotoptim.api.routes.queue_dashboard import queue_dashboard, queue_dashboard_act
 from slotoptim.api.routes.queue_pages import (
@@ -68,6 +76,11 @@ V1 = Router(
         QueueController,
         read_calendar,
         connect_calendar,
+        read_policies,
+        update_policy,
+        list_charges,
+        waive_charge,
+        money,
     ],
 )
 
@@ -76,6 +89,7 @@ ROUTES: list[ControllerRouterHandler] = [
     FHIR_ROUTER,
     twilio_inbound,
     twilio_status,
+    stripe_webhook,
     oauth_callback,
     google_push,
     microsoft_notification,

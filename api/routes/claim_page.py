@@ -20,9 +20,10 @@ from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_200_OK,
+    HTTP_303_SEE_OTHER,
     HTTP_404_NOT_FOUND,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -38,6 +39,7 @@ from slotoptim.api.queries import claim_page as q
 from slotoptim.api.queries.offers import hold_ms
 from slotoptim.api.request_id import current_request_id
 from slotoptim.api.routes.deps import Db, Now, RedisClient
+from slotoptim.payments import checkout
 
 TokenPath = Annotated[str, PathParameter(max_length=64, description="the claim link's signed token")]
 
@@ -132,12 +134,13 @@ async def claim_submit(
     redis_client: RedisClient,
     state: State,
     data: Annotated[ClaimForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Template:
+) -> Template | Redirect:
     if data.token != token:
         return _not_found()
     metrics: Metrics = state.metrics
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
     try:
-        return await anyio.to_thread.run_sync(_claim, token, db, now, redis_client, metrics, _address(request))
+        return await anyio.to_thread.run_sync(_claim, token, db, now, redis_client, metrics, _address(request), base)
     except Exception as exc:  # the customer sees a page, whatever went wrong
         return _unavailable(exc)
 
@@ -149,13 +152,29 @@ def _claim(
     redis_client: redis.Redis | None,
     metrics: Metrics,
     address: str | None,
-) -> Template:
+    base: str,
+) -> Template | Redirect:
     link = q.find_link(db, token)
     if link is None:
         return _not_found()
     ctx = q.context(link, address)
     with db.session(ctx) as conn:
         outcome = q.claim(conn, redis_client, link, now, hold_ms(conn))
+        if outcome == "payment_required":
+            # The policy protects this booking: the customer goes to Stripe Checkout; the webhook books.
+            step = checkout.payment_step(
+                conn,
+                redis_client,
+                link.offer_id,
+                now,
+                success_url=f"{base}/c/{token}",
+                cancel_url=f"{base}/c/{token}",
+                product=q.checkout_product(conn, link.offer_id),
+            )
+            if step.state == "redirect" and step.url:
+                metrics.claim("payment_redirect", "web")
+                return Redirect(path=step.url, status_code=HTTP_303_SEE_OTHER, headers=HEADERS)
+            outcome = {"held": "being_confirmed", "unavailable": "payment_unavailable"}.get(step.state, outcome)
         view = None if outcome in q.NOT_FOUND else q.view(conn, redis_client, link, now, outcome)
     metrics.claim(outcome, "web")
     return _not_found() if view is None else _page(view, token)

@@ -42,6 +42,7 @@ MESSAGES = {
     "expired": "Sorry, this offer has expired.",
     "not_yours": "This link belongs to someone else.",
     "unknown": "This link is not valid.",
+    "payment_required": "The practice asks for a card or a deposit for this booking: open your link to finish.",
 }
 
 
@@ -53,13 +54,21 @@ def claim(
     at: dt.datetime,
     hold_ms: int = 300_000,
     check_calendar: bool = True,
+    paid: bool = False,
 ) -> ClaimResult:
     """Claims an offer. `conn` must be in autocommit mode: the booking is its own transaction.
-    With a linked calendar, it is pulled first (check_calendar) to narrow the double-booking window."""
+    With a linked calendar, it is pulled first (check_calendar) to narrow the double-booking window.
+    `paid`: the Stripe webhook confirmed this offer's card or deposit (slotoptim.payments), so the
+    payment gate is passed; otherwise a booking the policy protects is not made here."""
     row = fetch_dict(conn, "select gap_id from slotoptim_private.offer where id = %s", (offer_id,))
     if row is None:
         return ClaimResult("unknown", MESSAGES["unknown"])
     gap_id = int(row["gap_id"])
+    if not paid:
+        # Payments hook (issue 13): a pending checkout holds the gap; a protected booking pays first.
+        gate = fetch_dict(conn, "select slotoptim.offer_payment_gate(%s, %s) as gate", (offer_id, at))
+        if gate is not None and gate["gate"] is not None:
+            return ClaimResult(str(gate["gate"]), MESSAGES[str(gate["gate"])], gap_id=gap_id)
     hold = holds.acquire(redis_client, gap_id, hold_ms)
     if not hold.acquired:
         return ClaimResult("being_confirmed", MESSAGES["being_confirmed"], gap_id=gap_id)

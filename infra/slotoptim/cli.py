@@ -229,10 +229,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Push needs an https address Google and Graph can reach; without one, calendars are polled.
     calendar = CalendarService(url, public_url=os.environ.get("SLOTOPTIM_CALENDAR_PUSH_URL") or None)
-    from slotoptim.ehr.service import EhrService, SidePasses
-
     # EHRs (FHIR) are pulled and written back in the same side pass, each failing alone.
-    sides = SidePasses([calendar, EhrService(url)])
+    from slotoptim.cache import redis_client
+    from slotoptim.ehr.service import EhrService, SidePasses
+    from slotoptim.payments.service import PaymentsService
+
+    # Payments (Stripe): expired checkouts give their slot back, lapsing holds are released,
+    # charges go out through the outbox.
+    sides = SidePasses([calendar, EhrService(url), PaymentsService(url, cache=redis_client())])
     engine = Engine(url, sender, poll_seconds=args.poll_seconds, calendar=sides)
     if args.no_api:
         run_until_signalled(engine)
