@@ -29,6 +29,11 @@ alter table slotoptim_private.organisation_settings
   add column if not exists adaptive_min_notice interval not null default interval '30 minutes'
     constraint settings_adaptive_notice_nonnegative check (adaptive_min_notice >= interval '0');
 
+-- Adaptive: when the next wave goes even though the current one's offers are still open (by then
+-- most of those who will answer have answered).
+alter table slotoptim_private.offer_campaign
+  add column if not exists next_wave_at timestamptz;
+
 alter table slotoptim_private.model_version
   drop constraint if exists model_version_kind_known;
 alter table slotoptim_private.model_version

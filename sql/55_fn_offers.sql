@@ -248,7 +248,7 @@ begin
   select count(*) into v_live from slotoptim_private.offer
    where campaign_id = v_campaign.id and status = 'open';
 
-  if v_live = 0 then
+  if v_live = 0 or slotoptim_private.adaptive_wave_due(v_campaign.id, p_at) then
     v_made := 0;
     case v_campaign.strategy
       when 'sequential' then
@@ -305,6 +305,7 @@ begin
   update slotoptim_private.offer_campaign
      set next_action_at = least(
            (select min(expires_at) from slotoptim_private.offer where campaign_id = v_campaign.id and status = 'open'),
+           (select c.next_wave_at from slotoptim_private.offer_campaign as c where c.id = v_campaign.id),
            upper(v_gap.during) - pg_catalog.make_interval(mins => v_smallest))
    where id = v_campaign.id;
 end;

@@ -27,11 +27,16 @@ def test_plan_reaches_the_target_over_the_horizon(conn: psycopg.Connection[Any])
     load(conn, 30, consent={"sms": True, "whatsapp": False, "email": False})
     gap = cancel(conn)
     waves = plan(conn, gap, MORNING)
-    # Default horizon 30 minutes, windows of 15: two waves share what the 0.9 target needs.
-    assert [w["wave"] for w in waves] == [1, 2]
+    # Default horizon 30 minutes; by 8 minutes 80 % of SMS answers are in, so a wave every 8 minutes:
+    # three waves share what the 0.9 target needs, each offer open for a 15-minute window.
+    assert [w["wave"] for w in waves] == [1, 2, 3]
+    assert [w["send_at"] - MORNING for w in waves] == [0 * MIN, 8 * MIN, 16 * MIN]
     assert waves[-1]["p_fill_cumulative"] >= 0.9
     assert waves[0]["p_fill_cumulative"] < 0.9, "the first wave alone does not spend the whole budget"
-    assert sum(w["offers"] for w in waves) == needed_alone(PRIOR_SMS_MORNING, 0.9)
+    # The last wave has only 14 of its 15 minutes inside the horizon: it may need one offer more.
+    assert needed_alone(PRIOR_SMS_MORNING, 0.9) <= sum(w["offers"] for w in waves) <= needed_alone(
+        PRIOR_SMS_MORNING, 0.9
+    ) + 1
     assert all(w["response_window"] == 15 * MIN for w in waves)
     assert "fill probability" in waves[0]["note"]
 
@@ -85,7 +90,8 @@ def test_lower_predicted_acceptance_means_larger_waves(conn: psycopg.Connection[
     )
     after = plan(conn, gap, MORNING)
     assert after[0]["offers"] > before[0]["offers"]
-    assert sum(w["offers"] for w in after) == needed_alone(PRIOR_SMS_MORNING * 0.25, 0.9)
+    assert sum(w["offers"] for w in after) >= needed_alone(PRIOR_SMS_MORNING * 0.25, 0.9)
+    assert after[-1]["p_fill_cumulative"] >= 0.9
 
 
 def test_engine_offers_the_first_wave_with_its_prediction(conn: psycopg.Connection[Any]) -> None:
@@ -99,10 +105,13 @@ def test_engine_offers_the_first_wave_with_its_prediction(conn: psycopg.Connecti
     assert all(abs(o["p_accept"] - PRIOR_SMS_MORNING) < 1e-4 for o in made)
     assert all(o["acceptance_model_version_id"] is None for o in made), "no model yet: the prior"
     assert all(o["expires_at"] - o["send_at"] == 15 * MIN for o in made)
-    # Nobody answers: the next wave is re-planned from what is left.
-    conn.execute("select * from slotoptim.tick(%s)", (MORNING + 15 * MIN,))
-    second = [o for o in offers(conn) if o["status"] == "open"]
+    # Nobody answers: 8 minutes on, the next wave goes while the first wave's offers stay open.
+    conn.execute("select * from slotoptim.tick(%s)", (MORNING + 7 * MIN,))
+    assert len([o for o in offers(conn) if o["status"] == "open"]) == len(made)
+    conn.execute("select * from slotoptim.tick(%s)", (MORNING + 8 * MIN,))
+    second = [o for o in offers(conn) if o["status"] == "open" and o["id"] not in {m["id"] for m in made}]
     assert second and {o["customer_id"] for o in second}.isdisjoint({o["customer_id"] for o in made})
+    assert all(o["status"] == "open" for o in offers(conn) if o["id"] in {m["id"] for m in made})
     campaign = conn.execute("select strategy, status from slotoptim_private.offer_campaign").fetchone()
     assert campaign is not None and campaign["strategy"] == "adaptive" and campaign["status"] == "running"
 
