@@ -191,14 +191,20 @@ begin
   select count(*) filter (where p.wave = 1), min(p.response_window), min(p.spacing), bool_or(p.wave > 1)
     into v_count, v_window, v_spacing, v_later
     from slotoptim_private.adaptive_plan(v_gap_id, p_at) as p;
-  update slotoptim_private.offer_campaign
-     set next_wave_at = case when v_later then p_at + v_spacing end
-   where id = p_campaign_id;
   if v_count = 0 then
+    update slotoptim_private.offer_campaign set next_wave_at = null where id = p_campaign_id;
     return 0;
   end if;
   -- make_offers takes the same candidates in the same order (adaptive_candidates mirrors it).
-  return slotoptim_private.make_offers(p_campaign_id, v_count, v_threshold, v_window, false, p_at);
+  v_count := slotoptim_private.make_offers(p_campaign_id, v_count, v_threshold, v_window, false, p_at);
+  -- The spacing runs from when the wave is actually sent (quiet hours may defer it to the morning).
+  update slotoptim_private.offer_campaign as c
+     set next_wave_at = case when v_later then
+                          (select max(o.send_at) from slotoptim_private.offer as o
+                            where o.campaign_id = p_campaign_id and o.created_at = p_at) + v_spacing
+                        end
+   where c.id = p_campaign_id;
+  return v_count;
 end;
 $$;
 
