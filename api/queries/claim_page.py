@@ -100,7 +100,10 @@ def context(link: Link, address: str | None) -> DbContext:
 def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         "select o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
-        " p.name as provider, org.name as practice, org.currency, s.price,"
+        " p.name as provider, org.name as practice,"
+        # The price fixed on the offer (last-minute pricing) when there is one, else the list price.
+        " coalesce(o.currency, org.currency) as currency, coalesce(o.price_cents / 100.0, s.price) as price,"
+        " case when o.price_cents < o.list_price_cents then o.list_price_cents / 100.0 end as list_price,"
         " coalesce(c.timezone, org.timezone) as timezone"
         " from slotoptim_private.offer as o"
         " join slotoptim_private.gap as g on g.id = o.gap_id"
@@ -166,7 +169,8 @@ def view(
         provider=str(d["provider"]),
         when=long_when(local),
         short_when=f"{local:%a} {clock_time(local)}",
-        price=money(d["price"], str(d["currency"])),
+        price=money(d["price"], str(d["currency"]))
+        + (f" (usually {money(d['list_price'], str(d['currency']))})" if d["list_price"] is not None else ""),
         expires=f"{clock_time(expires_at.astimezone(tz))} {expires_at.astimezone(tz).tzname()}",
         minutes_left=max(0, int((expires_at - at).total_seconds() // 60)),
     )

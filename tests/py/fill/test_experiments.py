@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from fill.fill_practice import MORNING, cancel, load, settings
 
+
 def experiment(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute(
         "insert into slotoptim_private.message_experiment (org_id, key, variable, started_at)"

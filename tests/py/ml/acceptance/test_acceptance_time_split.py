@@ -28,7 +28,11 @@ def campaign(conn: psycopg.Connection[Any], gap: int, at: dt.datetime) -> int:
 
 
 def offer(
-    conn: psycopg.Connection[Any], campaign_id: int, customer: int, sent: dt.datetime, accepted: bool,
+    conn: psycopg.Connection[Any],
+    campaign_id: int,
+    customer: int,
+    sent: dt.datetime,
+    accepted: bool,
     answered_after: dt.timedelta = dt.timedelta(minutes=5),
 ) -> None:
     """An SMS offer to customer ``customer``, accepted after ``answered_after`` or left to expire."""
@@ -90,8 +94,10 @@ def test_later_offers_do_not_leak_into_training(conn: psycopg.Connection[Any]) -
     org = history(conn, later_flipped=True)
     with_later = factors(conn, train(conn, org, CUTOFF, "with-later"))
     # The same training after deleting everything that was not known at the cut-off.
-    conn.execute("delete from slotoptim_private.offer where send_at >= %s or responded_at > %s", (CUTOFF - dt.timedelta(
-        minutes=10), CUTOFF))
+    conn.execute(
+        "delete from slotoptim_private.offer where send_at >= %s or responded_at > %s",
+        (CUTOFF - dt.timedelta(minutes=10), CUTOFF),
+    )
     without_later = factors(conn, train(conn, org, CUTOFF, "without-later"))
     assert with_later == without_later
     examples = conn.execute(
