@@ -41,6 +41,7 @@ from slotoptim.listener.channels.base import (
     ReconcilableChannel,
     TransientSendError,
 )
+from slotoptim.listener.experiment_text import render_variant
 from slotoptim.listener.ratelimit import LocalRateLimiter, RateLimiter
 from slotoptim.listener.reconcile import find_created
 from slotoptim.listener.templates import MessageFacts, render, subject
@@ -54,11 +55,12 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
        coalesce(p.name, hp.name) as provider_name, coalesce(lower(ofr.slot), lower(ha.period)) as starts,
        ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
-       h.predicted_delay_minutes as delay_minutes
+       h.predicted_delay_minutes as delay_minutes, v.template as variant_template, c.name as customer_name
   from slotoptim_private.message m
   join slotoptim_private.organisation o on o.id = m.org_id
   join slotoptim_private.customer c on c.id = m.customer_id
   left join slotoptim_private.offer ofr on ofr.id = m.offer_id
+  left join slotoptim_private.message_variant v on v.id = ofr.variant_id
   left join slotoptim_private.gap g on g.id = ofr.gap_id
   left join slotoptim_private.provider p on p.id = g.provider_id
   left join slotoptim_private.queue_heads_up h on h.message_id = m.id
@@ -188,10 +190,16 @@ class Sender:
             message_id=int(row["id"]),
             channel=row["channel"],
             to=row["to_address"],
-            body=row["body"] or render(facts),
+            body=row["body"] or self._variant_text(row, facts) or render(facts),
             subject=subject(facts) if row["channel"] == "email" else None,
             status_callback=self.config.status_callback,
         )
+
+    def _variant_text(self, row: dict[str, Any], facts: MessageFacts) -> str | None:
+        """A message experiment's wording for this offer, if it has a variant (issue 16)."""
+        if row.get("variant_template") is None:
+            return None
+        return render_variant(str(row["variant_template"]), facts, row.get("customer_name"), self.clock())
 
     def _sql(self, query: str, params: tuple[Any, ...]) -> Any:
         with self.pool.connection() as conn:

@@ -124,3 +124,24 @@ def test_assignment_is_deterministic_by_customer(conn: psycopg.Connection[Any]) 
     assert all(first[r["customer_id"]] == r["variant_id"] for r in again)
     funnel = conn.execute("select * from slotoptim.message_experiment_funnel order by variant_key").fetchall()
     assert [r["variant_key"] for r in funnel] == ["A", "B"]
+
+
+def test_offer_message_uses_the_variant_wording(conn: psycopg.Connection[Any], fresh_db: str) -> None:
+    from slotoptim.listener.simulation import RecordingChannel
+    from slotoptim.listener.sender import Sender, SenderConfig
+
+    load(conn, 6, consent={"sms": True, "whatsapp": False, "email": False})
+    experiment(conn)
+    gap = cancel(conn)
+    conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
+    channels = {name: RecordingChannel(name) for name in ("sms", "whatsapp", "email", "console")}
+    sender = Sender(fresh_db, channels, SenderConfig(threads=1), clock=lambda: MORNING, worker="test")
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    bodies = {m.body for m in channels["sms"].sent}
+    assert len(channels["sms"].sent) == 6
+    assert any(b.startswith("Fill Clinic: an appointment with Dr. Fill is available") for b in bodies)
+    assert any(b.startswith("Fill Clinic: an appointment is available") for b in bodies)
+    assert all(b.endswith("Reply STOP to opt out") for b in bodies)
