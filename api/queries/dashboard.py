@@ -6,7 +6,7 @@ rate and minutes to fill (slotoptim.fill_kpis);
 revenue recovered by day this month and its week and month totals (slotoptim.revenue_recovered);
 and a demand heatmap from the calendar: per ISO weekday and local hour, the booked share of the
 providers' working time and the number of cancellations, over the four weeks before today and the
-two weeks after (what is on the books).
+two weeks after (what is on the books); the message experiment's readout (issue 16).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from slotoptim.api.db import Conn
+from slotoptim.api.queries.dashboard_experiments import ExperimentCard, experiment_card
 from slotoptim.api.queries.claim_page import clock_time, money
 
 ORG_KEY = "(select o.key from slotoptim_private.organisation as o where o.id = slotoptim_private.current_org())"
@@ -167,6 +168,7 @@ class Dashboard:
     heatmap_from: str = ""
     heatmap_to: str = ""
     calendars: list[CalendarRow] = field(default_factory=list)
+    experiment: ExperimentCard | None = None
 
 
 def _when(at: dt.datetime, tz: ZoneInfo) -> str:
@@ -365,6 +367,7 @@ def dashboard(conn: Conn, now: dt.datetime) -> Dashboard:
         heatmap_from=f"{heat_start:%b} {heat_start.day}",
         heatmap_to=f"{heat_end - dt.timedelta(days=1):%b} {(heat_end - dt.timedelta(days=1)).day}",
         calendars=calendars(conn, tz),
+        experiment=experiment_card(conn),
     )
 
 
