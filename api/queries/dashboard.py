@@ -18,8 +18,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from slotoptim.api.db import Conn
-from slotoptim.api.queries.dashboard_experiments import ExperimentCard, experiment_card
 from slotoptim.api.queries.claim_page import clock_time, money
+from slotoptim.api.queries.dashboard_experiments import ExperimentCard, experiment_card
 
 ORG_KEY = "(select o.key from slotoptim_private.organisation as o where o.id = slotoptim_private.current_org())"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from slotoptim.api.db import Conn
 
 

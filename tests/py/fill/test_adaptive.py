@@ -34,9 +34,11 @@ def test_plan_reaches_the_target_over_the_horizon(conn: psycopg.Connection[Any])
     assert waves[-1]["p_fill_cumulative"] >= 0.9
     assert waves[0]["p_fill_cumulative"] < 0.9, "the first wave alone does not spend the whole budget"
     # The last wave has only 14 of its 15 minutes inside the horizon: it may need one offer more.
-    assert needed_alone(PRIOR_SMS_MORNING, 0.9) <= sum(w["offers"] for w in waves) <= needed_alone(
-        PRIOR_SMS_MORNING, 0.9
-    ) + 1
+    assert (
+        needed_alone(PRIOR_SMS_MORNING, 0.9)
+        <= sum(w["offers"] for w in waves)
+        <= needed_alone(PRIOR_SMS_MORNING, 0.9) + 1
+    )
     assert all(w["response_window"] == 15 * MIN for w in waves)
     assert "fill probability" in waves[0]["note"]
 

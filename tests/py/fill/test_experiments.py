@@ -36,8 +36,8 @@ def sends(conn: psycopg.Connection[Any], variant: str, count: int, claimed: int)
         "  returning id, org_id, gap_id"
         "), numbered as (select c.*, row_number() over (order by c.id) as k from c),"
         " made as ("
-        "  insert into slotoptim_private.offer (org_id, campaign_id, gap_id, waitlist_entry_id, customer_id, service_id,"
-        "    slot, wave, score, score_detail, channel, status, created_at, send_at, expires_at, variant_id)"
+        "  insert into slotoptim_private.offer (org_id, campaign_id, gap_id, waitlist_entry_id, customer_id,"
+        "    service_id, slot, wave, score, score_detail, channel, status, created_at, send_at, expires_at, variant_id)"
         "  select n.org_id, n.id, n.gap_id, w.id, w.customer_id, w.service_ids[1],"
         "         tstzrange(lower(g.during), upper(g.during)), 1, 60, '{}', 'sms',"
         "         case when n.k <= %(claimed)s then 'claimed' else 'expired' end, %(at)s, %(at)s,"
@@ -127,8 +127,8 @@ def test_assignment_is_deterministic_by_customer(conn: psycopg.Connection[Any]) 
 
 
 def test_offer_message_uses_the_variant_wording(conn: psycopg.Connection[Any], fresh_db: str) -> None:
-    from slotoptim.listener.simulation import RecordingChannel
     from slotoptim.listener.sender import Sender, SenderConfig
+    from slotoptim.listener.simulation import RecordingChannel
 
     load(conn, 6, consent={"sms": True, "whatsapp": False, "email": False})
     experiment(conn)
