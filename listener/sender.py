@@ -41,6 +41,7 @@ from slotoptim.listener.channels.base import (
     ReconcilableChannel,
     TransientSendError,
 )
+from slotoptim.listener.experiment_text import render_variant
 from slotoptim.listener.message_catalogue import catalogue_text
 from slotoptim.listener.ratelimit import LocalRateLimiter, RateLimiter
 from slotoptim.listener.reconcile import find_created
@@ -58,7 +59,7 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
        ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
        h.predicted_delay_minutes as delay_minutes,
        coalesce(c.language, st.default_language) as language, mt.body as template_body,
-       mt.multipart as template_multipart
+       mt.multipart as template_multipart, v.template as variant_template, c.name as customer_name
   from slotoptim_private.message m
   join slotoptim_private.organisation o on o.id = m.org_id
   join slotoptim_private.organisation_settings st on st.org_id = m.org_id
@@ -72,6 +73,7 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
      order by t.language = coalesce(c.language, st.default_language) desc
      limit 1) mt on true
   left join slotoptim_private.offer ofr on ofr.id = m.offer_id
+  left join slotoptim_private.message_variant v on v.id = ofr.variant_id
   left join slotoptim_private.gap g on g.id = ofr.gap_id
   left join slotoptim_private.provider p on p.id = g.provider_id
   left join slotoptim_private.queue_heads_up h on h.message_id = m.id
@@ -204,10 +206,18 @@ class Sender:
             message_id=int(row["id"]),
             channel=row["channel"],
             to=row["to_address"],
-            body=row["body"] or catalogue_text(row, link) or render(facts),
+            # An experiment's variant first (the practice chose to test it), then the practice's own
+            # wording, then the built-in text.
+            body=row["body"] or self._variant_text(row, facts) or catalogue_text(row, link) or render(facts),
             subject=subject(facts) if row["channel"] == "email" else None,
             status_callback=self.config.status_callback,
         )
+
+    def _variant_text(self, row: dict[str, Any], facts: MessageFacts) -> str | None:
+        """A message experiment's wording for this offer, if it has a variant (issue 16)."""
+        if row.get("variant_template") is None:
+            return None
+        return render_variant(str(row["variant_template"]), facts, row.get("customer_name"), self.clock())
 
     def _sql(self, query: str, params: tuple[Any, ...]) -> Any:
         with self.pool.connection() as conn:

@@ -1,9 +1,10 @@
 """The learning work the service schedules, and the per-organisation steps the CLI commands run.
 
 run_nightly(url, at): for every organisation, train the no-show model, score upcoming appointments,
-forecast demand and learn buffers, in that order. Each step of each organisation runs in its own
-transaction and fails on its own: the error is logged (logger "slotoptim.ml.jobs", with traceback)
-and reported in the summary, and the next step runs (scoring then uses the previously active model).
+forecast demand, learn buffers and train the acceptance model, in that order. Each step of each
+organisation runs in its own transaction and fails on its own: the error is logged (logger
+"slotoptim.ml.jobs", with traceback) and reported in the summary, and the next step runs (scoring
+then uses the previously active model).
 score_new(url, ids, at): score just-booked appointments (the listener calls it; one short transaction).
 
 Every function takes the instant it acts at; nothing reads the clock itself.
@@ -129,6 +130,16 @@ def buffers_all(
     return for_each(conn, orgs, "buffers", step)
 
 
+def acceptance_all(conn: psycopg.Connection[Any], orgs: Sequence[Organisation], at: datetime) -> dict[str, Any]:
+    """Train every organisation's acceptance model (issue 16), with its time-split evaluation."""
+    from slotoptim.ml.acceptance.train_db import train_nightly
+
+    def step(c: psycopg.Connection[Any], org: Organisation) -> dict[str, Any]:
+        return {"organisation": org.key, **train_nightly(c, org.id, at)}
+
+    return for_each(conn, orgs, "acceptance", step)
+
+
 def run_nightly(
     url: str,
     at: datetime,
@@ -149,6 +160,7 @@ def run_nightly(
             score_all(conn, orgs, at),
             forecast_all(conn, orgs, at, backtest_options=None, progress=progress),
             buffers_all(conn, orgs, at),
+            acceptance_all(conn, orgs, at),
         ]
     summary = {
         "at": at.isoformat(),

@@ -248,7 +248,7 @@ begin
   select count(*) into v_live from slotoptim_private.offer
    where campaign_id = v_campaign.id and status = 'open';
 
-  if v_live = 0 then
+  if v_live = 0 or slotoptim_private.adaptive_wave_due(v_campaign.id, p_at) then
     v_made := 0;
     case v_campaign.strategy
       when 'sequential' then
@@ -262,6 +262,8 @@ begin
           v_made := slotoptim_private.make_offers(v_campaign.id, null, v_settings.score_threshold,
                                                   v_settings.broadcast_window, true, p_at);
         end if;
+      when 'adaptive' then
+        v_made := slotoptim_private.adaptive_offers(v_campaign.id, p_at);
       when 'cascade' then
         for v_wave in
           select * from slotoptim_private.cascade_waves(v_campaign.org_id) as w where w.wave > v_campaign.wave
@@ -303,6 +305,7 @@ begin
   update slotoptim_private.offer_campaign
      set next_action_at = least(
            (select min(expires_at) from slotoptim_private.offer where campaign_id = v_campaign.id and status = 'open'),
+           (select c.next_wave_at from slotoptim_private.offer_campaign as c where c.id = v_campaign.id),
            upper(v_gap.during) - pg_catalog.make_interval(mins => v_smallest))
    where id = v_campaign.id;
 end;
@@ -334,9 +337,9 @@ begin
   end if;
   select coalesce(start_offers.strategy, st.offer_strategy) into v_strategy
     from slotoptim_private.organisation_settings as st where st.org_id = v_gap.org_id;
-  if v_strategy not in ('sequential', 'broadcast', 'burst', 'cascade', 'staff_approval') then
+  if v_strategy not in ('sequential', 'broadcast', 'burst', 'cascade', 'staff_approval', 'adaptive') then
     raise exception using errcode = 'invalid_parameter_value',
-      message = format('unknown strategy %s (sequential, broadcast, burst, cascade, staff_approval)',
+      message = format('unknown strategy %s (sequential, broadcast, burst, cascade, staff_approval, adaptive)',
                        pg_catalog.quote_literal(v_strategy));
   end if;
 
@@ -361,7 +364,7 @@ end;
 $$;
 
 comment on function slotoptim.start_offers(bigint, text, timestamptz) is
-  'Starts or restarts offering a gap: sequential, broadcast, burst, cascade or staff_approval (default: the organisation''s).';
+  'Starts or restarts offering a gap: sequential, broadcast, burst, cascade, staff_approval or adaptive (default: the organisation''s).';
 
 -- One pass of the engine at time p_at, safe to run from several listeners at once (SKIP LOCKED):
 -- new bookable gaps of organisations with auto_offer start a campaign; due campaigns advance.

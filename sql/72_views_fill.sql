@@ -64,7 +64,8 @@ select o.key as org_key,
        p.key as provider_key,
        (lower(a.period) at time zone p.timezone)::date as day,
        count(*)::integer as appointments,
-       sum(s.price) as revenue,
+       -- What was charged: the price fixed on the offer (last-minute pricing), else the list price.
+       sum(coalesce(ofr.price_cents / 100.0, s.price)) as revenue,
        o.currency
   from slotoptim_private.appointment as a
   join slotoptim_private.offer as ofr on ofr.appointment_id = a.id and ofr.status = 'claimed'

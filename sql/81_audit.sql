@@ -277,7 +277,7 @@ begin
         ('appointment', array['id', 'provider_id', 'service_id', 'customer_id', 'period', 'status', 'source',
                               'cancelled_at']),
         ('offer', array['id', 'campaign_id', 'gap_id', 'waitlist_entry_id', 'customer_id', 'service_id', 'slot',
-                        'channel', 'status', 'appointment_id']),
+                        'channel', 'status', 'appointment_id', 'price_cents', 'currency']),
         ('offer_campaign', array['id', 'gap_id', 'strategy', 'status', 'wave', 'status_reason']),
         ('customer', array['id', 'consent_sms', 'consent_whatsapp', 'consent_email', 'opted_out_at']),
         ('waitlist_entry', array['id', 'customer_id', 'status', 'service_ids', 'provider_ids',
@@ -286,6 +286,8 @@ begin
         ('learning_settings', array['*']),
         ('buffer_rule', array['*']),
         ('cascade_wave', array['*']),
+        ('pricing_policy', array['*']),
+        ('message_experiment', array['*']),
         -- Who linked which calendar and when it broke; the sealed secret and the sync counters never.
         ('external_connection', array['id', 'provider_id', 'purpose', 'kind', 'config', 'state']),
         -- Payments (issue 13): each decision, policy change, charge and waiver; ids and amounts only.

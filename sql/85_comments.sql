@@ -263,7 +263,7 @@ comment on column slotoptim.revenue_recovered.org_key is 'the organisation''s ke
 comment on column slotoptim.revenue_recovered.provider_key is 'the provider''s key';
 comment on column slotoptim.revenue_recovered.day is 'local date of the appointment in the provider''s time zone';
 comment on column slotoptim.revenue_recovered.appointments is 'appointments booked through an offer and not cancelled';
-comment on column slotoptim.revenue_recovered.revenue is 'sum of their services'' prices';
+comment on column slotoptim.revenue_recovered.revenue is 'what was charged: the price fixed on each offer (last-minute pricing), else the service''s list price';
 comment on column slotoptim.revenue_recovered.currency is 'the organisation''s currency (ISO 4217)';
 -- slotoptim.services
 comment on column slotoptim.services.org_key is 'the organisation''s key';

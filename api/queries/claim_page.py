@@ -125,7 +125,10 @@ def context(link: Link, address: str | None) -> DbContext:
 def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         "select o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
-        " p.name as provider, org.name as practice, org.currency, s.price, o.customer_id, o.service_id, o.slot,"
+        " p.name as provider, org.name as practice, o.customer_id, o.service_id, o.slot,"
+        # The price fixed on the offer (last-minute pricing) when there is one, else the list price.
+        " coalesce(o.currency, org.currency) as currency, coalesce(o.price_cents / 100.0, s.price) as price,"
+        " case when o.price_cents < o.list_price_cents then o.list_price_cents / 100.0 end as list_price,"
         " coalesce(c.timezone, org.timezone) as timezone, org.timezone as practice_timezone,"
         " s.name as service, s.minutes, l.address, c.opted_out_at,"
         " coalesce(c.language, st.default_language) as language"
@@ -201,7 +204,12 @@ def view(
         provider=str(d["provider"]),
         when=long_when(local),
         short_when=f"{local:%a} {clock_time(local)}",
-        price=money(d["price"], str(d["currency"]), str(d["language"])),
+        price=money(d["price"], str(d["currency"]), str(d["language"]))
+        + (
+            f" (usually {money(d['list_price'], str(d['currency']), str(d['language']))})"
+            if d["list_price"] is not None
+            else ""
+        ),
         expires=f"{clock_time(expires_at.astimezone(tz))} {expires_at.astimezone(tz).tzname()}",
         minutes_left=max(0, int((expires_at - at).total_seconds() // 60)),
         service=str(d["service"]),

@@ -43,7 +43,7 @@ TimeZone = Annotated[
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Strategy = Literal["sequential", "broadcast", "burst", "cascade", "staff_approval"]
+Strategy = Literal["sequential", "broadcast", "burst", "cascade", "staff_approval", "adaptive"]
 
 
 def weekday_number(day: Weekday) -> int:

@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="simulate a day of the demo practice through the fill engine")
     p.add_argument("--start", help="a day of the demo fortnight (default today)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--strategy", choices=["sequential", "broadcast", "burst", "cascade", "staff_approval"])
+    p.add_argument("--strategy", choices=["sequential", "broadcast", "burst", "cascade", "staff_approval", "adaptive"])
     p.add_argument("--timeline", action="store_true", help="print every event")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_demo)

@@ -27,13 +27,14 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from slotoptim.listener.simulation import FillSimulation
-from slotoptim.ml.simulate.fill_customers import Customers
+from slotoptim.ml.simulate.fill_customer_models import CUSTOMER_MODELS, customers_for
+from slotoptim.ml.simulate.fill_learning import LearningFillSimulation
 from slotoptim.ml.simulate.fill_manual import ManualDesk, OfficeHours
 from slotoptim.ml.simulate.fill_metrics import StrategyResult, measure
 from slotoptim.ml.simulate.fill_practice import ORG_KEY, FillScenario, fill_scenario
 from slotoptim.practice.demo import TIMEZONE
 
-ENGINE_STRATEGIES = ("cascade", "sequential", "broadcast", "burst")
+ENGINE_STRATEGIES = ("cascade", "sequential", "broadcast", "burst", "adaptive")
 STRATEGIES = (*ENGINE_STRATEGIES, "manual")
 
 
@@ -48,6 +49,7 @@ class FillConfig:
     same_day_share: float = 0.3
     step_minutes: int = 1
     office: OfficeHours = field(default_factory=lambda: OfficeHours(TIMEZONE))
+    customer_model: str = "seed002"
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.strategies if s not in STRATEGIES]
@@ -55,6 +57,8 @@ class FillConfig:
             raise ValueError(f"strategies are {', '.join(STRATEGIES)}; got {', '.join(self.strategies) or 'none'}")
         if len(set(self.strategies)) != len(self.strategies):
             raise ValueError("each strategy once")
+        if self.customer_model not in CUSTOMER_MODELS:
+            raise ValueError(f"customer model is one of {', '.join(CUSTOMER_MODELS)}; got {self.customer_model!r}")
         if self.weeks < 1 or self.step_minutes < 1:
             raise ValueError("weeks and step minutes must be >= 1")
 
@@ -76,6 +80,7 @@ class FillComparison:
                 "end": self.scenario.end.isoformat(),
                 "weeks": self.config.weeks,
                 "seed": self.config.seed,
+                "customer_model": self.config.customer_model,
                 "waitlist_entries": len(self.scenario.document["waitlist"]),
                 "appointments": len(self.scenario.document["appointments"]),
                 "cancellations": len(self.scenario.cancellations),
@@ -155,7 +160,7 @@ def run_fill_comparison(
 def _run_strategy(
     url: str, scenario: FillScenario, config: FillConfig, strategy: str, redis_client: redis.Redis | None
 ) -> StrategyResult:
-    customers = Customers(config.seed)
+    customers = customers_for(config.customer_model, config.seed)
     step = dt.timedelta(minutes=config.step_minutes)
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         if strategy == "manual":
@@ -170,16 +175,19 @@ def _run_strategy(
             ).fetchall()
         }
     simulation: FillSimulation
+    learning: LearningFillSimulation | None = None
     if strategy == "manual":
         simulation = ManualDesk(url, redis_client, step, customers=customers, office=config.office, seed=config.seed)
     else:
-        simulation = FillSimulation(
+        simulation = learning = LearningFillSimulation(
             url, random.Random(config.seed), redis_client, step, responder=customers, skip_idle=True
         )
     started = time.perf_counter()
     try:
         for cancellation in scenario.cancellations:
             simulation.schedule(cancellation.at, "cancel", appointment_id=ids[cancellation.appointment_key])
+        if learning is not None:
+            learning.schedule_training(scenario.start, scenario.end, TIMEZONE)
         simulation.run(scenario.start, scenario.end)
     finally:
         simulation.close()

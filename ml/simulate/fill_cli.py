@@ -26,14 +26,28 @@ def register_fill(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="offer strategies side by side on the real fill engine (weeks of the demo practice)",
         description="Simulated weeks of the demo practice (synthetic) on the real engine: the same cancellations"
         " and the same customer answers for every strategy, each on a fresh temporary database. Strategies:"
-        " cascade, sequential, broadcast, burst (the engine's) and manual (staff phoning the list in office"
+        " cascade, sequential, broadcast, burst, adaptive (the engine's) and manual (staff phoning the list in office"
         " hours).",
     )
     fill.add_argument(
         "--strategies",
-        default="cascade,sequential,broadcast,burst,manual",
+        default="cascade,sequential,broadcast,burst,adaptive,manual",
         metavar="LIST",
-        help="comma-separated (default: all five)",
+        help="comma-separated (default: all six)",
+    )
+    fill.add_argument(
+        "--customers",
+        choices=("seed002", "fastpass"),
+        default="seed002",
+        help="customer model: seed 002's acceptance (34 %% by SMS) or calibrated to Epic Fast Pass (8-11 %% per"
+        " offer); see slotoptim.ml.simulate.fill_customer_models (default seed002)",
+    )
+    fill.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="repeat over N seeds (from --seed) and report each metric with a 95 %% interval (default 1)",
     )
     fill.add_argument("--weeks", type=int, default=4, metavar="N", help="simulated weeks (default 4)")
     fill.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
@@ -68,6 +82,10 @@ def run_fill(args: argparse.Namespace) -> int:
         unknown = [s for s in strategies if s not in STRATEGIES]
         if unknown or not strategies or len(set(strategies)) != len(strategies):
             raise OptionError("--strategies", f"choose each at most once from {', '.join(STRATEGIES)}")
+        if args.seeds < 1:
+            raise OptionError("--seeds", f"must be >= 1, got {args.seeds}")
+        if args.seeds > 1 and "manual" in strategies:
+            raise OptionError("--strategies", "manual cannot be repeated over seeds; leave it out with --seeds")
         if args.weeks < 1:
             raise OptionError("--weeks", f"must be >= 1, got {args.weeks}")
         if args.waitlist < 0:
@@ -87,10 +105,33 @@ def run_fill(args: argparse.Namespace) -> int:
         waitlist=args.waitlist,
         cancel_rate=args.cancel_rate,
         same_day_share=args.same_day_share,
+        customer_model=args.customers,
     )
     if args.moveup:  # issue 12: today's engine against move-up + reminders
         return run_moveup(args, config)
+    if args.seeds > 1:
+        return _run_seeds(args, config)
     return _run(args, config)
+
+
+def _run_seeds(args: argparse.Namespace, config: FillConfig) -> int:
+    from slotoptim.cache import redis_client
+    from slotoptim.db import database_url
+    from slotoptim.ml.simulate.fill_seeds import render_seeds_table, run_seeds
+
+    summary = run_seeds(
+        database_url(),
+        config,
+        args.seeds,
+        redis_client=redis_client(),
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    if args.format == "json":
+        json.dump(summary.to_plain(), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(render_seeds_table(summary))
+    return 0
 
 
 def _monday(text: str | None) -> dt.date:

@@ -1,0 +1,1 @@
+"""The acceptance model: who accepts an offer within its window (trained in SQL, evaluated here)."""
