@@ -10,7 +10,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

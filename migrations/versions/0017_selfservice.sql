@@ -115,11 +115,12 @@ create table if not exists slotoptim_private.message_template (
 comment on table slotoptim_private.message_template is
   'An organisation''s wording of a message kind per language and channel; SMS must be one segment or flagged multipart.';
 
--- The outbox learns the double opt-in request and the "your new time was cancelled" message.
+-- The outbox learns the double opt-in request and the "your new time was cancelled" message
+-- (and keeps issue 12's reminders, added in 39k).
 alter table slotoptim_private.message drop constraint if exists message_kind_known;
 alter table slotoptim_private.message add constraint message_kind_known
   check (kind in ('offer', 'filled', 'booked', 'help', 'preferences', 'opt_out', 'opt_in', 'retracted',
-                  'running_late', 'consent_request', 'rebook_alternatives'));
+                  'running_late', 'reminder', 'consent_request', 'rebook_alternatives'));
 
 -- Appointments booked on the public page are told apart from staff and waitlist bookings.
 alter table slotoptim_private.appointment drop constraint if exists appointment_source_known;

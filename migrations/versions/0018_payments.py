@@ -11,7 +11,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0018"
-down_revision = "0013"  # re-chain to 0017 at merge (0014-0017 are other branches)
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slotoptim.migrations.steps import run_sql_file
 
 revision = "0019"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
