@@ -29,7 +29,8 @@ class Limit:
 
 LOGIN = Limit("login", 10, 60)  # wrong keys cannot be tried at hundreds a second
 # Per key tried (an API key's public prefix, else a digest of the token): guesses at one key's
-# secret spread over many addresses. Checked by the sign-in handler, which has read the form.
+# secret spread over many addresses. Checked by the sign-in handler, which has read the form; only
+# failed attempts count, so a front desk sharing one key can all sign in at eight.
 LOGIN_KEY = Limit("login-key", 5, 300)
 # Any secret after a key's prefix counts against that prefix, even one that could not be right.
 _KEY_PREFIX = re.compile(r"^so_([A-Za-z0-9]{8})_")
@@ -79,6 +80,22 @@ def retry_after(client: redis.Redis, limit: Limit, who: str, now: float | None =
     pipe.expire(key, limit.window_seconds)
     _, _, count, oldest, _ = pipe.execute()
     if int(count) <= limit.requests:
+        return None
+    first = float(oldest[0][1]) if oldest else now
+    return max(1, math.ceil(first + limit.window_seconds - now))
+
+
+def blocked_for(client: redis.Redis, limit: Limit, who: str, now: float | None = None) -> int | None:
+    """Seconds to wait when the window is already full, else None; counts nothing itself (the
+    caller records what should count with retry_after)."""
+    now = time.time() if now is None else now
+    key = f"slotoptim:rate:{limit.name}:{who}"
+    pipe = client.pipeline()
+    pipe.zremrangebyscore(key, 0, now - limit.window_seconds)
+    pipe.zcard(key)
+    pipe.zrange(key, 0, 0, withscores=True)
+    _, count, oldest = pipe.execute()
+    if int(count) < limit.requests:
         return None
     first = float(oldest[0][1]) if oldest else now
     return max(1, math.ceil(first + limit.window_seconds - now))

@@ -86,8 +86,12 @@ def card_modules() -> tuple[tuple[str, CardModule], ...]:
 
 
 def cards(conn: Conn, ctx: Context) -> list[Card]:
+    """The cards to show; none for a practice with nothing yet (the page says what to do instead
+    of showing a wall of zeros), unless a card module sets SHOWN_WHEN_EMPTY."""
     found = []
     for name, module in card_modules():
+        if ctx.empty and not getattr(module, "SHOWN_WHEN_EMPTY", False):
+            continue
         data = module.load(conn, ctx)
         if data is not None:
             found.append(Card(name, f"{name}.html", data))

@@ -158,13 +158,17 @@ async def home() -> Redirect:
     return Redirect("/dashboard", status_code=HTTP_303_SEE_OTHER)
 
 
-def _key_wait(state: State, credential: str) -> int | None:
-    """Seconds to wait when this key has been tried too often (None: go ahead, or no Redis)."""
+def _key_wait(state: State, credential: str, failed: bool = False) -> int | None:
+    """Seconds to wait while this key has failed too often (None: go ahead, or no Redis). With
+    failed=True, records a failed attempt."""
     client: redis.Redis | None = state.get("redis")
     if client is None:
         return None
+    who = ratelimit.login_subject(credential)
     try:
-        return ratelimit.retry_after(client, ratelimit.LOGIN_KEY, ratelimit.login_subject(credential))
+        if failed:
+            return ratelimit.retry_after(client, ratelimit.LOGIN_KEY, who)
+        return ratelimit.blocked_for(client, ratelimit.LOGIN_KEY, who)
     except (redis.RedisError, OSError):
         return None  # Redis away: no limits, as without Redis (as the front door does)
 
@@ -186,6 +190,7 @@ def _login(request: Request[Any, Any, Any], state: State, db: Database, now: dt.
     try:
         identity = authenticator.authenticate(None, credential)
     except (NotAuthorizedException, PermissionDeniedException):
+        _key_wait(state, credential, failed=True)
         return _login_page("That key was not accepted. Check it and try again.", HTTP_401_UNAUTHORIZED)
     value = sessions.sign(_session_key(state, db), identity, now.timestamp())
     cookie = Cookie(

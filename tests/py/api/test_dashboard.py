@@ -163,6 +163,7 @@ def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
     page = client.get("/dashboard", headers={"Authorization": f"Bearer {key}"})
     assert page.status_code == 200
     assert "Nothing to show yet" in page.text and "slotoptim import practice.json" in page.text
+    assert 'id="gaps-h"' not in page.text and 'id="trend-h"' not in page.text  # no wall of zeros
 
 
 def test_offers_waiting_for_quiet_hours_say_when_they_send(

@@ -140,9 +140,15 @@ def test_sign_ins_are_limited_per_key_too(make_client: Any, keys: Keys, tmp_path
         assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= LOGIN_KEY.window_seconds
         assert "Too many sign-in attempts with this key" in limited.text
         assert client.post("/dashboard/login", data={"api_key": f"so_{prefix}_nothex"}).status_code == 429
-        # Another key from the same address still signs in.
-        other = client.post("/dashboard/login", data={"api_key": keys.readonly}, follow_redirects=False)
-        assert other.status_code == 303
+        # Another key from the same address still signs in, and sign-ins that succeed do not count
+        # against their key (a front desk sharing one key all sign in at eight). The address's own
+        # window is emptied first: this is about the key's.
+        for address_window in server.keys("slotoptim:rate:login:*"):
+            server.delete(address_window)
+        for _ in range(LOGIN_KEY.requests + 1):
+            other = client.post("/dashboard/login", data={"api_key": keys.readonly}, follow_redirects=False)
+            assert other.status_code == 303
+        assert server.zcard(f"slotoptim:rate:login-key:key:{keys.readonly.split('_')[1]}") == 0
         secret = keys.staff.split("_")[2]
         assert not any(secret in k.decode() for k in server.keys("slotoptim:rate:*"))  # no secret in Redis
     finally:
