@@ -162,3 +162,20 @@ def test_cancelling_the_held_appointment_withdraws_its_move_up_offers(conn: psyc
     result = claim(conn, None, offers[0]["id"], offers[0]["customer_id"], AT)
     assert result.outcome == "filled"
     assert active_counts(conn)["h1"] == 0  # they cancelled; the move did not resurrect anything
+
+
+def test_the_move_up_offer_text_names_the_appointment_it_replaces(conn: psycopg.Connection[Any], fresh_db: str) -> None:
+    from slotoptim.listener.sender import Sender, SenderConfig
+    from slotoptim.listener.simulation import RecordingChannel
+
+    load(conn, holders=1)
+    enrol(conn, "h1")
+    broadcast(conn, cancel_first(conn))
+    channels = {name: RecordingChannel(name) for name in ("sms", "whatsapp", "email", "console")}
+    sender = Sender(fresh_db, channels, SenderConfig(threads=1), clock=lambda: AT, worker="moveup-test")
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    (text,) = [m.body for m in channels["sms"].sent]
+    assert "earlier" in text.lower() and "11/25" in text, text
