@@ -139,6 +139,11 @@ def test_never_offered_a_later_slot_nor_twice_within_the_cool_down(conn: psycopg
     tuesday = cancel_first(conn)
     candidates = "select customer_key from slotoptim.candidates(%s, %s)"
     assert conn.execute(candidates, (tuesday, AT)).fetchall() == []
+    why = conn.execute(
+        "select excluded_by, detail from slotoptim.candidate_exclusions(%s, %s) where customer_key = 'h2'",
+        (tuesday, AT),
+    ).fetchall()
+    assert [(w["excluded_by"], w["detail"]) for w in why] == [("move-up", "moved within the last 7 days")]
     conn.execute("update slotoptim_private.organisation_settings set moveup_cooldown = interval '0'")
     assert [r["customer_key"] for r in conn.execute(candidates, (tuesday, AT)).fetchall()] == ["h2"]
 
