@@ -184,3 +184,35 @@ def test_the_move_up_offer_text_names_the_appointment_it_replaces(conn: psycopg.
         sender.close()
     (text,) = [m.body for m in channels["sms"].sent]
     assert "earlier" in text.lower() and "11/25" in text, text
+
+
+def test_auto_enrolment_enrols_new_bookings_and_the_moved_appointment(conn: psycopg.Connection[Any]) -> None:
+    load(conn, holders=1)
+    conn.execute("update slotoptim_private.organisation_settings set moveup_auto_enrol = true")
+    active = (
+        "select moveup_appointment_id as id from slotoptim_private.waitlist_entry where status = 'active'"
+        " and moveup_appointment_id is not null order by id"
+    )
+    assert conn.execute(active).fetchall() == []  # imported before the setting: not enrolled
+    # A booking made now (the test's clock) for the Friday after next is enrolled at once.
+    with conn.transaction():
+        conn.execute("select slotoptim_private.set_clock(%s)", (AT,))
+        booked = conn.execute(
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period,"
+            " booked_at)"
+            " select a.org_id, a.provider_id, a.service_id, (select id from slotoptim_private.customer where key = 'z'),"
+            "        tstzrange(lower(a.period) + interval '9 days', upper(a.period) + interval '9 days'), %s"
+            "   from slotoptim_private.appointment as a where a.key = 'a-h1'"
+            " returning id",
+            (AT,),
+        ).fetchone()
+    assert booked is not None
+    assert [r["id"] for r in conn.execute(active).fetchall()] == [booked["id"]]
+    # h1 enrols, moves to Tuesday: the new appointment is enrolled too (the cool-down guards it).
+    enrol(conn, "h1")
+    offers = broadcast(conn, cancel_first(conn))
+    (mine,) = [o for o in offers if o["customer_key"] == "h1"]
+    assert claim(conn, None, mine["id"], mine["customer_id"], AT).outcome == "booked"
+    moved = conn.execute("select to_appointment_id from slotoptim_private.moveup_move").fetchone()
+    assert moved is not None
+    assert [r["id"] for r in conn.execute(active).fetchall()] == sorted([booked["id"], moved["to_appointment_id"]])
