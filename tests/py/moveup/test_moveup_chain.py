@@ -200,7 +200,8 @@ def test_auto_enrolment_enrols_new_bookings_and_the_moved_appointment(conn: psyc
         booked = conn.execute(
             "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period,"
             " booked_at)"
-            " select a.org_id, a.provider_id, a.service_id, (select id from slotoptim_private.customer where key = 'z'),"
+            " select a.org_id, a.provider_id, a.service_id,"
+            "        (select id from slotoptim_private.customer where key = 'z'),"
             "        tstzrange(lower(a.period) + interval '9 days', upper(a.period) + interval '9 days'), %s"
             "   from slotoptim_private.appointment as a where a.key = 'a-h1'"
             " returning id",
