@@ -57,7 +57,7 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
        coalesce(p.name, hp.name, rp.name) as provider_name,
        coalesce(lower(ofr.slot), lower(ha.period), lower(ra.period)) as starts,
        ofr.expires_at, ofr.status as offer_status, m.attempt_id, m.attempt_started_at,
-       h.predicted_delay_minutes as delay_minutes,
+       h.predicted_delay_minutes as delay_minutes, lower(ma.period) as replaces,
        coalesce(c.language, st.default_language) as language, mt.body as template_body,
        mt.multipart as template_multipart, v.template as variant_template, c.name as customer_name
   from slotoptim_private.message m
@@ -82,6 +82,9 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
   -- A reminder names its appointment (issue 12).
   left join slotoptim_private.appointment ra on ra.id = m.appointment_id
   left join slotoptim_private.provider rp on rp.id = ra.provider_id
+  -- A move-up offer names the appointment it would replace (issue 12).
+  left join slotoptim_private.waitlist_entry we on we.id = ofr.waitlist_entry_id
+  left join slotoptim_private.appointment ma on ma.id = we.moveup_appointment_id
  where m.id = any(%s)"""
 
 
@@ -201,6 +204,7 @@ class Sender:
             customer_tz=row["customer_tz"],
             link=link,
             delay_minutes=row["delay_minutes"],
+            replaces=row["replaces"],
         )
         return OutboundMessage(
             message_id=int(row["id"]),

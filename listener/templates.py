@@ -30,6 +30,8 @@ class MessageFacts:
     link: str | None
     # Running-late heads-up: the provider's predicted delay, rounded to 5 minutes.
     delay_minutes: int | None = None
+    # Move-up offer (issue 12): when the appointment the customer holds starts; it is released on a claim.
+    replaces: dt.datetime | None = None
 
 
 def _day_time(value: dt.datetime, tz: ZoneInfo, *, short: bool = False) -> str:
@@ -50,6 +52,17 @@ def _variants(f: MessageFacts) -> list[Callable[[str, str], str]]:
     when = _day_time(f.starts, tz) if f.starts else ""
     when_short = _day_time(f.starts, tz, short=True) if f.starts else ""
     until = _time(f.expires, tz) if f.expires else ""
+    if f.kind == "offer" and f.replaces is not None:
+        old = f.replaces.astimezone(tz)
+        old_day = f"{old.month}/{old.day}"
+        old_when = _day_time(f.replaces, tz, short=True)
+        return [
+            lambda p, o: (
+                f"{o}: an earlier time with {p}: {when}, instead of {old_when}. Claim by {until}: {f.link} {STOP}"
+            ),
+            lambda p, o: f"{p}: earlier {when_short} instead of {old_day}. By {until}: {f.link} {STOP}",
+            lambda p, o: f"Earlier {when_short}, not {old_day}. By {until}: {f.link} {STOP}",
+        ]
     if f.kind == "offer":
         return [
             lambda p, o: f"{o}: {p} has an opening {when}. Claim by {until}: {f.link} {STOP}",

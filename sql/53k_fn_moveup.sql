@@ -86,6 +86,37 @@ $$;
 comment on function slotoptim_private.moveup_allowed(bigint, bigint, bigint, timestamptz, timestamptz) is
   'The move-up chain guards for one candidate (earlier only, same service, cool-down, no cycle, chain length).';
 
+-- Why a move-up candidate is refused (the first guard of moveup_allowed that fails, in words),
+-- or null when it is allowed or the entry is not a move-up: slotoptim.candidate_exclusions says it.
+create or replace function slotoptim_private.moveup_refusal(p_entry_id bigint, p_service_id bigint, p_gap_id bigint,
+                                                            p_slot_start timestamptz, p_at timestamptz)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case
+           when a.status not in ('booked', 'confirmed') or lower(a.period) <= p_at
+             then format('the appointment to move is %s', case when lower(a.period) <= p_at then 'past' else a.status end)
+           when a.service_id <> p_service_id then 'move-up keeps the appointment''s service'
+           when p_slot_start > lower(a.period) - st.moveup_min_gain
+             then format('not at least %s earlier than the appointment it would replace', st.moveup_min_gain)
+           when exists (select 1 from slotoptim_private.moveup_move as m
+                         where m.customer_id = w.customer_id and m.moved_at > p_at - st.moveup_cooldown)
+             then format('moved within the last %s', st.moveup_cooldown)
+           when w.customer_id = any (ch.customers) then 'already moved in this chain'
+           when ch.moves_before >= st.moveup_max_chain then format('the chain has %s moves already', ch.moves_before)
+         end
+    from slotoptim_private.waitlist_entry as w
+    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
+    join slotoptim_private.appointment as a on a.id = w.moveup_appointment_id
+    cross join lateral slotoptim_private.moveup_chain(p_gap_id) as ch
+   where w.id = p_entry_id;
+$$;
+
+comment on function slotoptim_private.moveup_refusal(bigint, bigint, bigint, timestamptz, timestamptz) is
+  'Why a move-up candidate is refused by the chain guards, in words; null when allowed or not a move-up.';
+
 -- The second half of a move-up claim, called by book_offer after it inserted the new appointment:
 -- cancels the held appointment (which opens its gap, the next link of the chain) and records the
 -- move. Raises exclusion_violation, which claim_offer answers as "filled" and rolls back to before

@@ -424,7 +424,8 @@ comment on function slotoptim.candidates(bigint, timestamptz) is
 -- Why each active waitlist entry of the gap's organisation is, or is not, a candidate: the first
 -- hard filter that excluded it, in this order: service (nothing it asked for fits the gap, or not
 -- with this customer's buffer), provider (excluded), day, dates, window, lead time, consent,
--- opt-out, booked then, daily cap, weekly cap, fatigue, already offered; then "same customer" (a
+-- opt-out, booked then, daily cap, weekly cap, fatigue, already offered, move-up (a chain guard of
+-- a move-up enrolment, issue 12); then "same customer" (a
 -- better entry of the same customer is the candidate). Null: a candidate (slotoptim.candidates).
 -- An explanation, not the engine's path: it evaluates every entry, where rank_candidates narrows.
 create or replace function slotoptim.candidate_exclusions(gap_id bigint, at timestamptz default now())
@@ -558,6 +559,9 @@ as $$
                when j.consecutive_ignored >= gap.fatigue_ignored_limit then 'fatigue'
                when exists (select 1 from slotoptim_private.offer as o
                              where o.gap_id = gap.id and o.customer_id = j.customer_id) then 'already offered'
+               -- Move-up hook (issue 12): the chain guards.
+               when j.moveup_appointment_id is not null and slotoptim_private.moveup_refusal(
+                      j.id, j.chosen_id, gap.id, j.placed_at, candidate_exclusions.at) is not null then 'move-up'
                when r.waitlist_entry_id is null and other.waitlist_entry_id is not null then 'same customer'
                when r.waitlist_entry_id is null then 'unexplained'
              end as reason
@@ -582,6 +586,8 @@ as $$
                when 'weekly cap' then format('%s offers in the last 7 days (cap %s)', j.week, gap.max_offers_per_week)
                when 'fatigue' then format('ignored %s offers in a row', j.consecutive_ignored)
                when 'already offered' then 'was offered this gap already'
+               when 'move-up' then slotoptim_private.moveup_refusal(  -- move-up hook (issue 12)
+                                     j.id, j.chosen_id, gap.id, j.placed_at, candidate_exclusions.at)
                when 'same customer' then 'another entry of this customer is the candidate'
                when 'unexplained' then 'no filter explains it: a bug to report'
              end
@@ -592,4 +598,4 @@ $$;
 comment on function slotoptim.candidate_exclusions(bigint, timestamptz) is
   'Every active waitlist entry of the gap''s organisation with the first hard filter that keeps it from the gap '
   '(service, provider, day, dates, window, lead time, consent, opt-out, booked then, daily cap, weekly cap, fatigue, '
-  'already offered, same customer), or null for a candidate; with the slot it would get.';
+  'already offered, move-up, same customer), or null for a candidate; with the slot it would get.';

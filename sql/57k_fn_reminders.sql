@@ -198,3 +198,19 @@ $$;
 
 comment on function slotoptim.reminder_reply(bigint, text, text, timestamptz) is
   'Acts on a reply to a reminder: cancel, confirm, reschedule (staff task) or earlier (move-up enrolment).';
+
+-- The front desk marks a task done (a reminder call made, a reschedule handled). Idempotent.
+create or replace function slotoptim.finish_staff_task(task_id bigint, at timestamptz default now())
+returns boolean
+language sql
+volatile
+set search_path = ''
+as $$
+  update slotoptim_private.staff_task as t set done_at = coalesce(t.done_at, finish_staff_task.at)
+   where t.id = finish_staff_task.task_id
+     and (slotoptim_private.current_org() is null or t.org_id = slotoptim_private.current_org())
+  returning true;
+$$;
+
+comment on function slotoptim.finish_staff_task(bigint, timestamptz) is
+  'Marks a front-desk task (reminder call, reschedule request) done; null when there is no such task.';

@@ -52,6 +52,7 @@ from slotoptim.api.routes.queue_pages import (
     queue_status_events,
 )
 from slotoptim.api.routes.settings import SettingsController
+from slotoptim.api.routes.staff_tasks import StaffTaskController
 from slotoptim.api.routes.system import healthz, metrics, readyz
 from slotoptim.api.routes.waitlist import WaitlistController
 from slotoptim.api.routes.webhooks import twilio_inbound, twilio_status
@@ -63,6 +64,7 @@ V1 = Router(
         GapController,
         AppointmentController,
         MoveUpController,
+        StaffTaskController,
         WaitlistController,
         CustomerController,
         start_offers,

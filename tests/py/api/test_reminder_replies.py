@@ -108,3 +108,21 @@ def test_cancel_cancels_and_opts_out_and_stop_ends_reminders(client: TestClient[
         (reminded["phone"],),
     ).fetchone()
     assert queued == {"n": 0}
+
+
+def test_staff_tasks_list_and_done(client: TestClient[Any], keys: Any, db: Db) -> None:
+    reminded = _remind(db)
+    post_signed(client, INBOUND, inbound("R", reminded["phone"]))
+    staff = keys.headers("staff")
+    listed = client.get("/v1/staff-tasks", headers=staff)
+    assert listed.status_code == 200, listed.text
+    (task,) = listed.json()["items"]
+    assert task["kind"] == "reschedule" and task["appointment_id"] == reminded["id"] and task["done_at"] is None
+    done = client.post(f"/v1/staff-tasks/{task['id']}/done", headers=staff)
+    assert done.status_code == 200 and done.json()["done_at"] is not None
+    assert client.get("/v1/staff-tasks", headers=staff).json()["items"] == []
+    assert len(client.get("/v1/staff-tasks?done=true", headers=staff).json()["items"]) == 1
+    assert client.post("/v1/staff-tasks/999999/done", headers=staff).status_code == 404
+    other = keys.headers("other_admin")
+    assert client.post(f"/v1/staff-tasks/{task['id']}/done", headers=other).status_code == 404
+    assert client.get("/v1/staff-tasks", headers=other).json()["items"] == []

@@ -139,6 +139,11 @@ def test_never_offered_a_later_slot_nor_twice_within_the_cool_down(conn: psycopg
     tuesday = cancel_first(conn)
     candidates = "select customer_key from slotoptim.candidates(%s, %s)"
     assert conn.execute(candidates, (tuesday, AT)).fetchall() == []
+    why = conn.execute(
+        "select excluded_by, detail from slotoptim.candidate_exclusions(%s, %s) where customer_key = 'h2'",
+        (tuesday, AT),
+    ).fetchall()
+    assert [(w["excluded_by"], w["detail"]) for w in why] == [("move-up", "moved within the last 7 days")]
     conn.execute("update slotoptim_private.organisation_settings set moveup_cooldown = interval '0'")
     assert [r["customer_key"] for r in conn.execute(candidates, (tuesday, AT)).fetchall()] == ["h2"]
 
@@ -162,3 +167,53 @@ def test_cancelling_the_held_appointment_withdraws_its_move_up_offers(conn: psyc
     result = claim(conn, None, offers[0]["id"], offers[0]["customer_id"], AT)
     assert result.outcome == "filled"
     assert active_counts(conn)["h1"] == 0  # they cancelled; the move did not resurrect anything
+
+
+def test_the_move_up_offer_text_names_the_appointment_it_replaces(conn: psycopg.Connection[Any], fresh_db: str) -> None:
+    from slotoptim.listener.sender import Sender, SenderConfig
+    from slotoptim.listener.simulation import RecordingChannel
+
+    load(conn, holders=1)
+    enrol(conn, "h1")
+    broadcast(conn, cancel_first(conn))
+    channels = {name: RecordingChannel(name) for name in ("sms", "whatsapp", "email", "console")}
+    sender = Sender(fresh_db, channels, SenderConfig(threads=1), clock=lambda: AT, worker="moveup-test")
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    (text,) = [m.body for m in channels["sms"].sent]
+    assert "earlier" in text.lower() and "11/25" in text, text
+
+
+def test_auto_enrolment_enrols_new_bookings_and_the_moved_appointment(conn: psycopg.Connection[Any]) -> None:
+    load(conn, holders=1)
+    conn.execute("update slotoptim_private.organisation_settings set moveup_auto_enrol = true")
+    active = (
+        "select moveup_appointment_id as id from slotoptim_private.waitlist_entry where status = 'active'"
+        " and moveup_appointment_id is not null order by id"
+    )
+    assert conn.execute(active).fetchall() == []  # imported before the setting: not enrolled
+    # A booking made now (the test's clock) for the Friday after next is enrolled at once.
+    with conn.transaction():
+        conn.execute("select slotoptim_private.set_clock(%s)", (AT,))
+        booked = conn.execute(
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period,"
+            " booked_at)"
+            " select a.org_id, a.provider_id, a.service_id,"
+            "        (select id from slotoptim_private.customer where key = 'z'),"
+            "        tstzrange(lower(a.period) + interval '9 days', upper(a.period) + interval '9 days'), %s"
+            "   from slotoptim_private.appointment as a where a.key = 'a-h1'"
+            " returning id",
+            (AT,),
+        ).fetchone()
+    assert booked is not None
+    assert [r["id"] for r in conn.execute(active).fetchall()] == [booked["id"]]
+    # h1 enrols, moves to Tuesday: the new appointment is enrolled too (the cool-down guards it).
+    enrol(conn, "h1")
+    offers = broadcast(conn, cancel_first(conn))
+    (mine,) = [o for o in offers if o["customer_key"] == "h1"]
+    assert claim(conn, None, mine["id"], mine["customer_id"], AT).outcome == "booked"
+    moved = conn.execute("select to_appointment_id from slotoptim_private.moveup_move").fetchone()
+    assert moved is not None
+    assert [r["id"] for r in conn.execute(active).fetchall()] == sorted([booked["id"], moved["to_appointment_id"]])

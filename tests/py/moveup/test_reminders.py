@@ -112,3 +112,25 @@ def test_reminder_text_is_one_gsm7_segment(provider: str, org: str) -> None:
     )
     assert is_gsm7(text) and gsm7_septets(text) <= 160, (len(text), text)
     assert "Reply STOP" in text and "C" in text and "EARLIER" in text
+
+
+LONG = "Dr. Maximiliana Alexandra Featherstonehaugh-Worthington III"
+
+
+@pytest.mark.parametrize("org", ["Up Clinic", "The Greater Metropolitan Family Dental and Orthodontic Group"])
+def test_move_up_offer_says_what_it_replaces_in_one_segment(org: str) -> None:
+    text = render(
+        MessageFacts(
+            kind="offer",
+            channel="sms",
+            org_name=org,
+            provider_name=LONG,
+            starts=START - dt.timedelta(days=1),
+            expires=START - dt.timedelta(days=1, hours=3),
+            customer_tz="America/Los_Angeles",
+            link="https://book.example.com/c/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            replaces=START + dt.timedelta(days=7),
+        )
+    )
+    assert is_gsm7(text) and gsm7_septets(text) <= 160, text
+    assert "12/2" in text and "https://book.example.com/c/" in text and "STOP" in text
