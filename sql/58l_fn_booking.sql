@@ -116,9 +116,18 @@ begin
    limit 1
      for update;
   if v_gap.id is null then
-    insert into slotoptim_private.gap (org_id, provider_id, during, kind, fits, status, opened_at)
-    values (v_org, v_provider.id, v_blocked, 'bookable', array[v_service.key], 'offering', book_opening.at)
-    returning * into v_gap;
+    begin
+      insert into slotoptim_private.gap (org_id, provider_id, during, kind, fits, status, opened_at)
+      values (v_org, v_provider.id, v_blocked, 'bookable', array[v_service.key], 'offering', book_opening.at)
+      returning * into v_gap;
+    exception
+      when exclusion_violation then
+        -- Another booking of this time made its gap first (without Redis, nothing held it back).
+        outcome := 'being_confirmed';
+        perform pg_catalog.set_config('slotoptim.clock', v_previous_clock, true);
+        return next;
+        return;
+    end;
   end if;
   gap_id := v_gap.id;
 

@@ -233,13 +233,35 @@ async def booking_page(
         practice = q.find_practice(db, org)
         if practice is None:
             return _missing()
-        state = PageState(service=service, provider=provider, tz=tz, form={"tz": tz})
-        return _render(db, practice, now, state, HTTP_200_OK, _address(request))
+        state = PageState(service=service, provider=provider, tz=tz, form={"tz": tz}, which="choose")
+        errors = _choice_errors(db, practice, _address(request), service, provider, tz)
+        state.errors = errors
+        status = HTTP_422_UNPROCESSABLE_ENTITY if errors else HTTP_200_OK
+        return _render(db, practice, now, state, status, _address(request))
 
     try:
         return await anyio.to_thread.run_sync(show)
     except Exception as exc:  # the customer sees a page, whatever went wrong
         return _unavailable(exc)
+
+
+def _choice_errors(
+    db: Database, practice: q.Practice, address: str | None, service: str, provider: str, tz: str
+) -> dict[str, str]:
+    """The GET form's choices, checked: an unknown service, provider or zone names its field."""
+    errors: dict[str, str] = {}
+    if tz and tz not in _zones(practice):
+        errors["tz"] = "Time zone: choose one from the list."
+    if not service and not provider:
+        return errors
+    with db.transaction(q.context(practice, address)) as conn:
+        services = {s.key for s in q.services(conn, practice)}
+        providers = {p.key: p.services for p in q.providers(conn)}
+    if service and service not in services:
+        errors["service"] = "Service: choose a service from the list."
+    if provider and (provider not in providers or (service in services and service not in providers[provider])):
+        errors["provider"] = "Provider: choose a provider who offers this service, or any provider."
+    return errors
 
 
 def _form_dict(form: msgspec.Struct) -> dict[str, str]:

@@ -125,4 +125,4 @@ alter table slotoptim_private.message add constraint message_kind_known
 -- Appointments booked on the public page are told apart from staff and waitlist bookings.
 alter table slotoptim_private.appointment drop constraint if exists appointment_source_known;
 alter table slotoptim_private.appointment add constraint appointment_source_known
-  check (source in ('staff', 'import', 'waitlist', 'portal', 'booking_page'));
+  check (source in ('staff', 'import', 'waitlist', 'portal', 'external', 'booking_page'));

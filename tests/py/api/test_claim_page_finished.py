@@ -141,3 +141,31 @@ def test_close_them_now(client: TestClient[Any], keys: Keys, db: psycopg.Connect
     assert db.execute("select status from slotoptim_private.waitlist_entry where id = %s", (other,)).fetchone() == {
         "status": "cancelled"
     }
+
+
+def test_a_booking_the_practice_cancels_again_gets_three_alternatives_at_once(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    """Seed 003, edge case 7."""
+    offer, tok = first_offer(client, keys, db)
+    client.post(f"/c/{tok}", data={"token": tok}, headers=FORM)
+    booked = db.execute("select appointment_id from slotoptim_private.offer where id = %s", (offer["id"],)).fetchone()
+    assert booked is not None and booked["appointment_id"] is not None
+    cancelled = client.post(f"/v1/appointments/{booked['appointment_id']}/cancel", headers=keys.headers("staff"))
+    assert cancelled.status_code == 200, cancelled.text
+    message = db.execute(
+        "select channel, body from slotoptim_private.message where kind = 'rebook_alternatives' and customer_id = %s",
+        (offer["customer_id"],),
+    ).fetchone()
+    assert message is not None and message["channel"] == "sms"
+    body = str(message["body"])
+    assert body.startswith("Acme Clinic: sorry, your Tue 11/24 2:00PM visit is cancelled. Open: ")
+    assert body.count("Tue 11/24") + body.count("Wed 11/25") == 4  # the cancelled time and three others
+    assert "Open: Tue 11/24 2:00PM" not in body  # never the time just cancelled
+    assert len(body) <= 160 and body.endswith("Reply STOP to opt out")
+    entry = db.execute(
+        "select w.status from slotoptim_private.waitlist_entry as w join slotoptim_private.offer as o"
+        " on o.waitlist_entry_id = w.id where o.id = %s",
+        (offer["id"],),
+    ).fetchone()
+    assert entry == {"status": "active"}

@@ -82,7 +82,9 @@ select set_eq(
      ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)'),
      -- Move-up and reminders (issue 12; each also has (org_id, id)):
      ('moveup_move: PRIMARY KEY (id)'), ('reminder_rule: PRIMARY KEY (id)'), ('reminder: PRIMARY KEY (id)'),
-     ('staff_task: PRIMARY KEY (id)') $$,
+     ('staff_task: PRIMARY KEY (id)'),
+     -- Consent history and double opt-in requests (each also has (org_id, id)):
+     ('consent_event: PRIMARY KEY (id)'), ('consent_request: PRIMARY KEY (id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 
