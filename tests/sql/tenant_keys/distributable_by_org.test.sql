@@ -83,7 +83,11 @@ select set_eq(
      ('ehr_link: UNIQUE (connection_id, resource_type, external_id)'),
      ('external_connection: PRIMARY KEY (id)'), ('external_channel: PRIMARY KEY (id)'),
      ('external_channel: UNIQUE (channel_key)'), ('external_item: PRIMARY KEY (id)'),
-     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)') $$,
+     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)'),
+     -- Payments (each also has (org_id, id)); Stripe's event and session ids are unique across accounts:
+     ('payment_policy: PRIMARY KEY (id)'), ('payment_decision: PRIMARY KEY (id)'), ('payment_card: PRIMARY KEY (id)'),
+     ('payment_checkout: PRIMARY KEY (id)'), ('payment_checkout: UNIQUE (stripe_session)'),
+     ('payment_charge: PRIMARY KEY (id)'), ('stripe_event: PRIMARY KEY (event_id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 
