@@ -15,7 +15,6 @@ from api.claim_helpers import offered, token
 from api.conftest import ApiDb, Keys
 from api.test_webhooks import INBOUND, inbound, post_signed
 from litestar.testing import TestClient
-
 from payments.flow import charges, checkout_of, pay, run_payments, running_standin, set_status
 from payments.helpers import SECRET_KEY, add_no_shows, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn
@@ -94,8 +93,8 @@ def test_no_show_rate_under_a_deposit_rule(
     customer = int(offer["customer_id"])
     add_no_shows(db, customer, [NOW - dt.timedelta(days=d) for d in (30, 60)])
     db.execute(
-        "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period, status, source,"
-        "  booked_at) select org_id, provider_id, service_id, customer_id,"
+        "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period, status,"
+        " source, booked_at) select org_id, provider_id, service_id, customer_id,"
         " tstzrange(lower(period) + interval '1 day', upper(period) + interval '1 day'), 'completed',"
         " source, booked_at from slotoptim_private.appointment where customer_id = %s and status = 'no_show' limit 1",
         (customer,),
