@@ -23,6 +23,7 @@ CLAIM = {
     "being_confirmed": "Someone else is confirming this opening right now. It may open again.",
     "filled": "Sorry, this opening has just been filled.",
     "expired": "Sorry, this offer has expired.",
+    "payment_required": "This booking needs a card or deposit: open the link in our text to finish.",
 }
 
 

@@ -280,6 +280,7 @@ declare
   v_customer slotoptim_private.customer;
   v_offer_id bigint;
   v_claim record;
+  v_gate text;
   v_entry_id bigint;
 begin
   select c.* into v_customer from slotoptim_private.customer as c
@@ -316,12 +317,20 @@ begin
     if v_offer_id is null then
       action := 'no_open_offer';
     else
-      select * into v_claim from slotoptim.claim_offer(
-        v_offer_id, (select o.customer_id from slotoptim_private.offer as o where o.id = v_offer_id), inbound_text.at);
-      action := 'claim';
-      offer_id := v_offer_id;
-      outcome := v_claim.outcome;
-      appointment_id := v_claim.appointment_id;
+      -- Payments hook (issue 13): a protected booking is paid through the claim link, never by text.
+      v_gate := slotoptim.offer_payment_gate(v_offer_id, inbound_text.at);
+      if v_gate is not null then
+        action := 'claim';
+        offer_id := v_offer_id;
+        outcome := v_gate;
+      else
+        select * into v_claim from slotoptim.claim_offer(
+          v_offer_id, (select o.customer_id from slotoptim_private.offer as o where o.id = v_offer_id), inbound_text.at);
+        action := 'claim';
+        offer_id := v_offer_id;
+        outcome := v_claim.outcome;
+        appointment_id := v_claim.appointment_id;
+      end if;
     end if;
   elsif inbound_text.intent = 'here' then
     -- HERE checks the customer in for their appointment of the day (the check-in queue).

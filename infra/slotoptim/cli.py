@@ -32,6 +32,7 @@ OPTIONAL_GROUPS = (
     "slotoptim.ml.simulate.cli",
     "slotoptim.ml.queue.cli",
     "slotoptim.ehr.cli",
+    "slotoptim.payments.cli",
 )
 
 

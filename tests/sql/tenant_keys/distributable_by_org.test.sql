@@ -84,7 +84,11 @@ select set_eq(
      ('moveup_move: PRIMARY KEY (id)'), ('reminder_rule: PRIMARY KEY (id)'), ('reminder: PRIMARY KEY (id)'),
      ('staff_task: PRIMARY KEY (id)'),
      -- Consent history and double opt-in requests (each also has (org_id, id)):
-     ('consent_event: PRIMARY KEY (id)'), ('consent_request: PRIMARY KEY (id)') $$,
+     ('consent_event: PRIMARY KEY (id)'), ('consent_request: PRIMARY KEY (id)'),
+     -- Payments (each also has (org_id, id)); Stripe's event and session ids are unique across accounts:
+     ('payment_policy: PRIMARY KEY (id)'), ('payment_decision: PRIMARY KEY (id)'), ('payment_card: PRIMARY KEY (id)'),
+     ('payment_checkout: PRIMARY KEY (id)'), ('payment_checkout: UNIQUE (stripe_session)'),
+     ('payment_charge: PRIMARY KEY (id)'), ('stripe_event: PRIMARY KEY (event_id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 
