@@ -83,7 +83,8 @@ select set_eq(
      ('ehr_link: UNIQUE (connection_id, resource_type, external_id)'),
      ('external_connection: PRIMARY KEY (id)'), ('external_channel: PRIMARY KEY (id)'),
      ('external_channel: UNIQUE (channel_key)'), ('external_item: PRIMARY KEY (id)'),
-     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)') $$,
+     ('external_item: UNIQUE (connection_id, external_id)'), ('external_write: PRIMARY KEY (id)'),
+     ('message_experiment: PRIMARY KEY (id)'), ('message_variant: PRIMARY KEY (id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 
