@@ -55,9 +55,13 @@ create table if not exists slotoptim_private.acceptance_factor (
     constraint acceptance_factor_expected_nonnegative check (expected >= 0),
   multiplier real not null
     constraint acceptance_factor_multiplier_positive check (multiplier > 0),
-  primary key (model_version_id, factor, level),
+  primary key (org_id, model_version_id, factor, level),
   foreign key (org_id, model_version_id) references slotoptim_private.model_version (org_id, id) on delete cascade
 );
+
+-- Predictions look factors up by model version (the key leads with org_id for distribution).
+create index if not exists acceptance_factor_lookup_idx
+  on slotoptim_private.acceptance_factor (model_version_id, factor, level);
 
 -- Message experiments: template variants per organisation, one running experiment at a time.
 create table if not exists slotoptim_private.message_experiment (
@@ -88,7 +92,7 @@ create table if not exists slotoptim_private.message_variant (
   template text not null
     constraint message_variant_template_link check (template like '%{link}%'),
   unique (org_id, id),
-  unique (experiment_id, key),
+  unique (org_id, experiment_id, key),
   foreign key (org_id, experiment_id) references slotoptim_private.message_experiment (org_id, id) on delete cascade
 );
 

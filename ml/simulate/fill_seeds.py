@@ -60,18 +60,22 @@ def run_seeds(
     *,
     redis_client: redis.Redis | None = None,
     progress: Callable[[str], None] | None = None,
+    migrated_template: str | None = None,
 ) -> SeedsSummary:
+    """``migrated_template``: an already migrated database to clone instead of migrating a new one."""
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     say = progress or (lambda _: None)
-    template = f"slotoptim_fill_tpl_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(template)))
+    template = migrated_template or f"slotoptim_fill_tpl_{uuid.uuid4().hex[:10]}"
+    if migrated_template is None:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(template)))
     try:
-        from slotoptim.migrate import migrate
+        if migrated_template is None:
+            from slotoptim.migrate import migrate
 
-        say(f"migrating {template}")
-        migrate(psycopg.conninfo.make_conninfo(server_url, dbname=template))
+            say(f"migrating {template}")
+            migrate(psycopg.conninfo.make_conninfo(server_url, dbname=template))
         runs: list[FillComparison] = []
         chosen = tuple(range(config.seed, config.seed + seeds))
         for seed in chosen:
@@ -86,8 +90,9 @@ def run_seeds(
                 )
             )
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(template)))
+        if migrated_template is None:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(template)))
     return SeedsSummary(config, chosen, tuple(runs), summarise(runs, config.strategies))
 
 

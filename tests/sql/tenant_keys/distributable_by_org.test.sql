@@ -88,7 +88,9 @@ select set_eq(
      -- Payments (each also has (org_id, id)); Stripe's event and session ids are unique across accounts:
      ('payment_policy: PRIMARY KEY (id)'), ('payment_decision: PRIMARY KEY (id)'), ('payment_card: PRIMARY KEY (id)'),
      ('payment_checkout: PRIMARY KEY (id)'), ('payment_checkout: UNIQUE (stripe_session)'),
-     ('payment_charge: PRIMARY KEY (id)'), ('stripe_event: PRIMARY KEY (event_id)') $$,
+     ('payment_charge: PRIMARY KEY (id)'), ('stripe_event: PRIMARY KEY (event_id)'),
+     -- Message experiments (issue 16; each also has (org_id, id)):
+     ('message_experiment: PRIMARY KEY (id)'), ('message_variant: PRIMARY KEY (id)') $$,
   'the unique keys without a leading org_id are the reviewed ones'
 );
 
