@@ -3,7 +3,7 @@
 PostgreSQL 15 is the floor: the slotoptim views are `security_invoker` (so row-level security
 applies to whoever reads them) and a learning table has a `unique nulls not distinct` key; both
 came with 15. Multiranges (14) and everything else are older. CI runs the suites on 15 as well
-(`make test-pg15`); production runs RDS PostgreSQL 17.
+(`make test`, `make test-pg15`); production runs RDS PostgreSQL 17.
 """
 
 from __future__ import annotations
