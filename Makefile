@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench faults ml-report clean db-stop fuzz fhir-server test-pg15
+.PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench bench-msgraph faults ml-report clean db-stop fuzz fhir-server test-pg15
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -101,6 +101,15 @@ bench: install fhir-server ## benchmarks; prints medians and ratios against naiv
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/queue_bench.py
 	$(BIN)/slotoptim queue evaluate --history-sessions 120 --test-sessions 100
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/scaleout_bench.py
+	$(MAKE) bench-msgraph
+
+# msgraph-sdk is measured, not used (docs/calendar.md): it gets a venv of its own so that its ~17
+# distributions never enter SlotOptim's.
+MSGRAPH_VENV := .venv-msgraph
+bench-msgraph: ## Microsoft Graph delta pages through msgraph-sdk vs our httpx client (own venv)
+	test -x $(MSGRAPH_VENV)/bin/python || python3 -m venv $(MSGRAPH_VENV)
+	$(MSGRAPH_VENV)/bin/python -c "import msgraph" 2>/dev/null || $(MSGRAPH_VENV)/bin/pip install -q httpx msgraph-sdk
+	PYTHONPATH=infra:tests/py $(MSGRAPH_VENV)/bin/python tests/bench/msgraph_bench.py
 
 FAULT_ROUNDS ?= 80
 faults: install ## fault runs at full size, printing their figures: a Twilio outage of 5,000 texts, 3 x kill -9, a database restart, claims racing staff bookings (FAULT_ROUNDS rounds)

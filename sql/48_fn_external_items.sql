@@ -24,6 +24,9 @@ declare
   v_area tstzmultirange;
   v_want tstzmultirange;
   v_taken tstzmultirange;
+  v_new tstzmultirange;
+  v_live_gaps tstzmultirange;
+  v_filling bigint[];
 begin
   imported := 0; released := 0; conflicts := 0;
   if p_dirty is null or isempty(p_dirty) then
@@ -112,15 +115,64 @@ begin
     where a.status in ('booked', 'confirmed');
   released := released + (select count(*)::integer from pg_temp.external_have);
 
-  -- New busy ranges.
-  insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period,
-                                             buffer_after_minutes, status, source, booked_at)
-  select v_connection.org_id, v_connection.provider_id, null, null, w.period, 0, 'booked', 'external', p_at
-    from pg_temp.external_want as w
-   where not isempty(w.period);
-  get diagnostics imported = row_count;
+  -- New busy ranges, in one statement. The gaps they fill are locked and consumed once for the
+  -- statement rather than by the appointment trigger row by row (slotoptim.gaps_by_statement):
+  -- an initial sync inserts thousands of rows, nearly none of them over a live gap.
+  select coalesce(range_agg(w.period), '{}') into v_new
+    from pg_temp.external_want as w where not isempty(w.period);
+  if not isempty(v_new) then
+    perform slotoptim_private.lock_gaps_for_write(v_connection.provider_id, v_new, '{}');
+    select coalesce(range_agg(g.during), '{}') into v_live_gaps
+      from slotoptim_private.gap as g
+     where g.provider_id = v_connection.provider_id and g.status in ('open', 'offering') and g.during && v_new;
+    perform pg_catalog.set_config('slotoptim.gaps_by_statement', 'on', true);
+    with inserted as (
+      insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period,
+                                                 buffer_after_minutes, status, source, booked_at)
+      select v_connection.org_id, v_connection.provider_id, null, null, w.period, 0, 'booked', 'external', p_at
+        from pg_temp.external_want as w
+       where not isempty(w.period)
+      returning id, blocked
+    )
+    select count(*)::integer, coalesce(array_agg(inserted.id) filter (where inserted.blocked && v_live_gaps), '{}')
+      into imported, v_filling
+      from inserted;
+    perform pg_catalog.set_config('slotoptim.gaps_by_statement', 'off', true);
+    perform slotoptim_private.consume_gaps(f.id, p_at) from unnest(v_filling) as f(id);
+  end if;
 
-  -- Each busy item points at the appointment that holds its time (an index probe per item).
+  -- Each busy item points at the appointment that holds its time. The holders are read in one
+  -- index scan; holders and items are sorted together by start, and each item takes the last
+  -- holder that starts at or before it (a busy item lies inside exactly one holder). A conflict
+  -- item may start under a SlotOptim booking, so those few are looked up one by one.
+  with holders as (
+    select a.id, a.blocked
+      from slotoptim_private.appointment as a
+     where a.provider_id = v_connection.provider_id and a.blocked && v_want
+       and a.status in ('booked', 'confirmed', 'arrived', 'completed') and a.source = 'external'
+  ), items as (
+    select j.id, j.period
+      from slotoptim_private.external_item as j
+     where j.connection_id = p_connection_id and j.origin = 'external' and j.state in ('busy', 'conflict')
+       and j.period && v_want
+  ), marks as (
+    select lower(h.blocked) as start, 0 as kind, h.id as holder, h.blocked, null::bigint as item_id,
+           null::tstzrange as period
+      from holders as h
+    union all
+    select lower(i.period), 1, null, null, i.id, i.period from items as i
+  ), grouped as (
+    select m.*, count(m.holder) over (order by m.start, m.kind rows unbounded preceding) as grp from marks as m
+  ), carried as (
+    select g.item_id, g.period, first_value(g.holder) over w as holder, first_value(g.blocked) over w as blocked
+      from grouped as g
+    window w as (partition by g.grp order by g.kind, g.start)
+  )
+  update slotoptim_private.external_item as i
+     set appointment_id = c.holder
+    from carried as c
+   where i.id = c.item_id and c.holder is not null and c.blocked && c.period
+     and i.appointment_id is distinct from c.holder;
   update slotoptim_private.external_item as i
      set appointment_id = x.appointment_id
     from (select j.id,
@@ -130,7 +182,7 @@ begin
                      and a.status in ('booked', 'confirmed', 'arrived', 'completed') and a.source = 'external'
                    limit 1) as appointment_id
             from slotoptim_private.external_item as j
-           where j.connection_id = p_connection_id and j.origin = 'external' and j.state in ('busy', 'conflict')
+           where j.connection_id = p_connection_id and j.origin = 'external' and j.state = 'conflict'
              and j.period && v_want) as x
    where i.id = x.id and x.appointment_id is not null and i.appointment_id is distinct from x.appointment_id;
 end;

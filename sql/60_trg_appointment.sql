@@ -91,6 +91,11 @@ begin
   end if;
 
   if tg_op = 'INSERT' and slotoptim_private.is_blocking(new.status) then
+    -- A set-based insert of external busy time locks (and consumes) the gaps it fills once for the
+    -- whole statement (slotoptim_private.reconcile_external).
+    if new.source = 'external' and pg_catalog.current_setting('slotoptim.gaps_by_statement', true) = 'on' then
+      return new;
+    end if;
     perform slotoptim_private.lock_gaps_for_write(new.provider_id, pg_catalog.tstzmultirange(new.blocked), '{}');
   elsif tg_op = 'UPDATE' and (new.blocked, new.status, new.provider_id) is distinct from (old.blocked, old.status, old.provider_id) then
     perform slotoptim_private.lock_gaps_for_write(
@@ -141,7 +146,9 @@ begin
                                         case when tg_op = 'DELETE' then null else old.id end, v_at);
   end if;
 
-  if not isempty(v_new_blocks) then
+  if not isempty(v_new_blocks)
+     and not (tg_op = 'INSERT' and new.source = 'external'
+              and pg_catalog.current_setting('slotoptim.gaps_by_statement', true) = 'on') then
     perform slotoptim_private.consume_gaps(new.id, v_at);
   end if;
   return null;

@@ -37,4 +37,7 @@ $$;
 
 create or replace trigger appointment_queue_fhir_write
   after insert or update on slotoptim_private.appointment
-  for each row execute function slotoptim_private.appointment_queue_fhir_write();
+  -- Checked before the function is called: an initial calendar sync inserts thousands of
+  -- external rows, and a function call each is most of what this trigger would cost them.
+  for each row when (new.source not in ('external', 'import'))
+  execute function slotoptim_private.appointment_queue_fhir_write();

@@ -61,6 +61,20 @@ def events(count: int, start: dt.datetime) -> list[dict[str, Any]]:
     ]
 
 
+def apply_seconds(url: str) -> float:
+    """Total time spent in slotoptim.apply_external_items so far (track_functions = all). A
+    backend reports its statistics when it ends, so this waits until they are in."""
+    for _ in range(50):
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(
+                "select total_time from pg_stat_user_functions where funcname = 'apply_external_items'"
+            ).fetchone()
+        if row is not None:
+            return float(row[0]) / 1000
+        time.sleep(0.1)
+    return float("nan")
+
+
 def sync_bench(admin: str, google: GoogleStandin) -> dict[str, Any]:
     url = new_database(admin)
     start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
@@ -70,11 +84,16 @@ def sync_bench(admin: str, google: GoogleStandin) -> dict[str, Any]:
         cid = link_calendar(
             conn, org_id, provider_id, config={"calendar_id": CAL}, secret_values={"refresh_token": "1//refresh-dr-a"}
         )
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The apply step's own time (slotoptim.apply_external_items, triggers included), from the
+        # server's function statistics.
+        conn.execute(sql.SQL("alter database {} set track_functions = 'all'").format(sql.Identifier(conn.info.dbname)))
     google.state.server_seconds = 0.0
     t0 = time.perf_counter()
     full = sync_connection(url, cid)
     full_s = time.perf_counter() - t0
     full_standin = google.state.server_seconds
+    full_apply = apply_seconds(url)
 
     for i in range(0, CHANGES, 2):
         google.delete_event(CAL, f"ev{i:05d}", notify=False)
@@ -100,10 +119,12 @@ def sync_bench(admin: str, google: GoogleStandin) -> dict[str, Any]:
         naive_s = (time.perf_counter() - t0) * EVENTS / BASELINE_EVENTS
     batched_apply_s = full_s - full_standin
     return {
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "events": EVENTS,
         "initial_sync_s": round(full_s, 3),
         "initial_standin_s": round(full_standin, 3),
         "initial_sync_without_standin_s": round(full_s - full_standin, 3),
+        "initial_apply_sql_s": round(full_apply, 3),
         "initial_imported": full.imported,
         "incremental_changes": CHANGES,
         "incremental_sync_s": round(inc_s, 3),

@@ -240,7 +240,8 @@ class GraphStandin:
             status, headers, body = self.state.failures.pop(0)
             h.send(status, body, headers)
             return
-        if path == f"{V1}/me/calendarView/delta" and method == "GET":
+        # msgraph-sdk calls the OData function with its parentheses (delta()); Graph takes both.
+        if path in (f"{V1}/me/calendarView/delta", f"{V1}/me/calendarView/delta()") and method == "GET":
             self._delta(h, query)
         elif path == f"{V1}/me/events" and method == "POST":
             body = json.loads(h.body())
