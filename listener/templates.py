@@ -93,6 +93,14 @@ def _variants(f: MessageFacts) -> list[Callable[[str, str], str]]:
             lambda p, o: f"{o}: {p} is running about {n} min late. Your {at} visit may start later. {STOP}",
             lambda p, o: f"{p} is running ~{n} min late. Your {at} visit may start later. {STOP}",
         ]
+    if f.kind == "reminder" and f.channel == "email":
+        # Email replies are not read: the reply keywords are for texts.
+        return [
+            lambda p, o: (
+                f"{o}: a reminder of your visit with {p} on {when}. If you cannot come, please let us know"
+                " (reply C to our text reminder, or call us) so that someone else can have the time."
+            )
+        ]
     if f.kind == "reminder":
         # Issue 12: the reply keywords double as a cancellation detector (api/queries/reminder_replies.py).
         return [

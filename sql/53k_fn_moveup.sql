@@ -22,7 +22,8 @@ as $$
     select m.gap_id, up.depth + 1, m.customer_id
       from up
       join slotoptim_private.gap as g on g.id = up.gap_id
-      join slotoptim_private.moveup_move as m on m.from_appointment_id = g.source_appointment_id
+      join slotoptim_private.moveup_move as m
+        on m.org_id = g.org_id and m.from_appointment_id = g.source_appointment_id
      where up.depth < 100
   )
   select (select u.gap_id from up as u order by u.depth desc limit 1),
@@ -249,7 +250,7 @@ as $$
 begin
   with closed as (
     update slotoptim_private.waitlist_entry as w set status = 'cancelled'
-     where w.moveup_appointment_id = new.id and w.status = 'active'
+     where w.org_id = new.org_id and w.moveup_appointment_id = new.id and w.status = 'active'
     returning w.id
   ), withdrawn as (
     update slotoptim_private.offer as o

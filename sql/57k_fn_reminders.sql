@@ -75,6 +75,10 @@ begin
      where a.status in ('booked', 'confirmed')
        and lower(a.period) > send_due_reminders.at
        and lower(a.period) <= send_due_reminders.at + interval '31 days'
+       -- Only steps that can be due now: not more than half a step late, and quiet hours move a
+       -- step back by less than a day.
+       and lower(a.period) >= send_due_reminders.at + p.before / 2
+       and lower(a.period) <= send_due_reminders.at + p.before + interval '24 hours'
        and (not p.high_risk_only or a.no_show_risk >= coalesce(ls.high_risk_threshold, 0.3))
        and not exists (select 1 from slotoptim_private.reminder as r
                         where r.org_id = a.org_id and r.appointment_id = a.id and r.channel = p.channel

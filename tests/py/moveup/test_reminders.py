@@ -134,3 +134,19 @@ def test_move_up_offer_says_what_it_replaces_in_one_segment(org: str) -> None:
     )
     assert is_gsm7(text) and gsm7_septets(text) <= 160, text
     assert "12/2" in text and "https://book.example.com/c/" in text and "STOP" in text
+
+
+def test_email_reminder_does_not_ask_for_email_replies() -> None:
+    text = render(
+        MessageFacts(
+            kind="reminder",
+            channel="email",
+            org_name="Up Clinic",
+            provider_name="Dr. Up",
+            starts=START,
+            expires=None,
+            customer_tz="America/New_York",
+            link=None,
+        )
+    )
+    assert "Dr. Up" in text and "call us" in text and "Reply Y" not in text
