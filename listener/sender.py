@@ -212,7 +212,9 @@ class Sender:
             to=row["to_address"],
             # An experiment's variant first (the practice chose to test it), then the practice's own
             # wording, then the built-in text.
-            body=row["body"] or self._variant_text(row, facts) or catalogue_text(row, link) or render(facts),
+            body=self._with_way_out(
+                row, key, row["body"] or self._variant_text(row, facts) or catalogue_text(row, link) or render(facts)
+            ),
             subject=subject(facts) if row["channel"] == "email" else None,
             status_callback=self.config.status_callback,
         )
@@ -222,6 +224,15 @@ class Sender:
         if row.get("variant_template") is None:
             return None
         return render_variant(str(row["variant_template"]), facts, row.get("customer_name"), self.clock())
+
+    def _with_way_out(self, row: dict[str, Any], key: bytes, body: str) -> str:
+        """An email about an offer or a booking ends with the customer's page, whose "Stop all
+        messages" revokes every channel (email has no STOP reply)."""
+        if row["channel"] != "email" or row["offer_id"] is None or row["expires_at"] is None:
+            return body
+        token = make_token(key, int(row["offer_id"]), int(row["customer_id"]), int(row["expires_at"].timestamp()))
+        page = f"{self.config.public_url.rstrip('/')}/c/{token}"
+        return f"{body}\n\nTo stop all messages from {row['org_name']}, open {page} and choose Stop all messages."
 
     def _sql(self, query: str, params: tuple[Any, ...]) -> Any:
         with self.pool.connection() as conn:

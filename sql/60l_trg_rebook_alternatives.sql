@@ -92,8 +92,10 @@ begin
       exit;
     end if;
   end loop;
-  insert into slotoptim_private.message (org_id, customer_id, kind, channel, to_address, body, not_before, created_at)
-  values (new.org_id, new.customer_id, 'rebook_alternatives', v_channel,
+  -- Tied to the old offer: an email carries the customer's page (and its "Stop all messages").
+  insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, body, not_before,
+                                         created_at)
+  values (new.org_id, new.customer_id, v_offer.id, 'rebook_alternatives', v_channel,
           case when v_channel = 'email' then v_customer.email else v_customer.phone end, v_body, v_at, v_at);
   perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
     pg_catalog.json_build_object('v', 1, 'type', 'messages_queued', 'appointment_id', new.id)::text);

@@ -5,32 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, put
 from litestar.params import JSONBody, PathParameter
 
 from slotoptim.api.errors import invalid
 from slotoptim.api.routes.deps import Ctx, Db, Now
 from slotoptim.api.routes.responses import errors
+from slotoptim.api.schemas.message_templates import TemplateIn, TemplateOut
 from slotoptim.listener import message_catalogue as catalogue
-
-
-class TemplateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, description="the text, with {placeholders}")]
-    multipart: bool = msgspec.field(default=False)
-
-
-class TemplateOut(msgspec.Struct, kw_only=True):
-    kind: str
-    language: str
-    channel: str
-    body: str
-    custom: bool  # False: the built-in text
-    segments: int  # SMS segments at its longest
-    gsm7: bool
-    multipart: bool
-    sample: str
-
 
 Kind = Annotated[str, PathParameter(max_length=32, description="offer, booked, reminder or consent_request")]
 Language = Annotated[str, PathParameter(max_length=2, description="en or es")]

@@ -145,6 +145,11 @@ def book(
     try:
         if gap_hold is not None and not gap_hold.acquired:
             return BookingResult("being_confirmed")
+        if gap_id is not None:
+            # As a claim does: busy time added to a linked calendar seconds ago blocks first.
+            from slotoptim.calendar.sync import check_before_claim
+
+            check_before_claim(conn, gap_id, dt.datetime.now(dt.UTC))
 
         def attempt() -> dict[str, Any]:
             try:

@@ -17,8 +17,14 @@ SMS_CONSENT = {
     ),
 }
 EMAIL_CONSENT = {
-    "en": "Email me about openings and my appointments. Every email has a link to stop all messages.",
-    "es": "Envíenme correos sobre huecos y mis citas. Cada correo incluye un enlace para no recibir más mensajes.",
+    "en": (
+        "Email me about openings and my appointments. Stop at any time from the page linked in our emails,"
+        " or by asking the practice."
+    ),
+    "es": (
+        "Envíenme correos sobre huecos y mis citas. Puede darse de baja en la página enlazada en los correos"
+        " o pidiéndolo a la consulta."
+    ),
 }
 # The double opt-in text: GSM-7 and one segment in every language (tests/py/selfservice checks it).
 CONFIRM_TEXT = {

@@ -116,3 +116,12 @@ def test_an_unknown_choice_in_the_address_names_the_field(make_client: Any) -> N
         answer = client.get("/book/acme", params=params)
         assert answer.status_code == 422, params
         assert message in answer.text
+
+
+def test_too_many_posts_from_one_address_are_refused(make_client: Any, redis_server: Any) -> None:
+    client = make_client(redis_url=f"unix://{redis_server.socket_file}")
+    codes = []
+    for n in range(11):
+        data = {"service": "short", "name": f"Bot {n}", "phone": f"+1617555{n + 100:04d}", "texts": "yes"}
+        codes.append(client.post("/book/acme/waitlist", data=data, headers=FORM).status_code)
+    assert codes == [200] * 10 + [429]

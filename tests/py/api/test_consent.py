@@ -161,3 +161,43 @@ def test_staff_changes_are_recorded_as_staff(
         " on o.id = c.org_id where o.key = 'bravo' and c.key = 'shared'"
     ).fetchone()
     assert other == {"consent_sms": True}
+
+
+def test_an_email_about_an_offer_links_to_the_page_that_stops_everything(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]], api_db: Any
+) -> None:
+    """Email has no STOP reply: its way out is the customer's page ("Stop all messages")."""
+    import io
+    import re
+
+    from api.api_practice import NOW
+
+    from slotoptim.listener.channels.console_channel import ConsoleChannel
+    from slotoptim.listener.sender import Sender, SenderConfig
+
+    offer = offered(client, keys, db)[0]
+    db.execute(
+        "insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, not_before,"
+        " created_at) select o.org_id, o.customer_id, o.id, 'booked', 'email', c.email, %s, %s"
+        " from slotoptim_private.offer as o join slotoptim_private.customer as c on c.id = o.customer_id"
+        " where o.id = %s",
+        (NOW, NOW, offer["id"]),
+    )
+    out = io.StringIO()
+    sender = Sender(
+        api_db.url,
+        {"email": ConsoleChannel(out, "email"), "console": ConsoleChannel(out)},
+        SenderConfig(public_url="https://x.example", threads=1),
+        clock=lambda: NOW,
+    )
+    try:
+        sender.drain()
+    finally:
+        sender.close()
+    body = db.execute(
+        "select body from slotoptim_private.message where channel = 'email' and offer_id = %s", (offer["id"],)
+    ).fetchone()
+    assert body is not None and "choose Stop all messages" in str(body["body"])
+    found = re.search(r"https://x\.example(/c/[A-Za-z0-9_-]+)", str(body["body"]))
+    assert found is not None
+    assert "Stop all messages" in client.get(found.group(1)).text
