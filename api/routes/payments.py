@@ -36,6 +36,8 @@ WEBHOOK_RESPONSES = errors(not_found=False, unprocessable=False)
 @post(
     "/webhooks/stripe",
     operation_id="stripeWebhook",
+    # Like the calendar push webhooks: only Stripe calls it, with a body only Stripe can sign.
+    include_in_schema=False,
     summary="Stripe events (Stripe-Signature verified; each event id once; any order)",
     tags=["webhooks"],
     opt=PUBLIC,
