@@ -289,6 +289,8 @@ def payment_info(conn: Conn, d: dict[str, Any], at: dt.datetime) -> PaymentInfo 
         f"{row['late_cancel_far_percent']}% of the price up to {row['late_cancel_hours']} hours before the "
         f"appointment and {row['late_cancel_near_percent']}% later; missing it costs {row['no_show_percent']}%."
     )
+    if row["requirement"] == "deposit":
+        terms += f" Fees are taken from the deposit, up to {amount}."
     return PaymentInfo(str(row["requirement"]), amount, terms)
 
 

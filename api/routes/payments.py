@@ -19,12 +19,14 @@ import msgspec
 import redis
 from litestar import MediaType, Request, Response, get, patch, post
 from litestar.exceptions import HTTPException
-from litestar.params import Body, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from slotoptim.api.db import Database
 from slotoptim.api.identity import Actor, DbContext
 from slotoptim.api.routes.deps import Ctx, Db, Now, RedisClient
+from slotoptim.api.routes.params import id_path
 from slotoptim.api.routes.responses import errors
+from slotoptim.api.schemas.payments import PolicyPatch, Waiver
 from slotoptim.payments import signature, stripe_account, webhook
 
 PUBLIC = {"exclude_from_auth": True}
@@ -34,6 +36,8 @@ WEBHOOK_RESPONSES = errors(not_found=False, unprocessable=False)
 @post(
     "/webhooks/stripe",
     operation_id="stripeWebhook",
+    # Like the calendar push webhooks: only Stripe calls it, with a body only Stripe can sign.
+    include_in_schema=False,
     summary="Stripe events (Stripe-Signature verified; each event id once; any order)",
     tags=["webhooks"],
     opt=PUBLIC,
@@ -65,25 +69,6 @@ def _receive(db: Database, cache: redis.Redis | None, payload: bytes, header: st
     ctx = DbContext(account.org_id, Actor("system", "stripe-webhook", None))
     with db.session(ctx) as conn:
         return webhook.process(conn, cache, account, event, now)
-
-
-class PolicyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] | msgspec.UnsetType = msgspec.UNSET
-    late_cancel_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] | msgspec.UnsetType = msgspec.UNSET
-    late_cancel_far_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | msgspec.UnsetType = msgspec.UNSET
-    late_cancel_near_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | msgspec.UnsetType = msgspec.UNSET
-    no_show_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | msgspec.UnsetType = msgspec.UNSET
-    window_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | msgspec.UnsetType = msgspec.UNSET
-    card_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
-    deposit_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
-    prepay_after_no_shows: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType | None = msgspec.UNSET
-    deposit_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | msgspec.UnsetType = msgspec.UNSET
-    card_tiers: list[str] | msgspec.UnsetType = msgspec.UNSET
-    deposit_tiers: list[str] | msgspec.UnsetType = msgspec.UNSET
-    card_min_price: Annotated[float, msgspec.Meta(ge=0, le=9999999999.99)] | msgspec.UnsetType | None = msgspec.UNSET
-    deposit_min_price: Annotated[float, msgspec.Meta(ge=0, le=9999999999.99)] | msgspec.UnsetType | None = msgspec.UNSET
-    risk_threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] | msgspec.UnsetType | None = msgspec.UNSET
-    risk_requirement: Annotated[str, msgspec.Meta(pattern="^(card|deposit)$")] | msgspec.UnsetType = msgspec.UNSET
 
 
 POLICY_COLUMNS = (
@@ -125,7 +110,7 @@ def update_policy(
     db: Db,
     ctx: Ctx,
     now: Now,
-    data: Annotated[PolicyPatch, Body()],
+    data: JSONBody[PolicyPatch],
     service: Annotated[
         str | None, QueryParameter(max_length=128, description="a service's key; none: organisation")
     ] = None,
@@ -168,10 +153,6 @@ def list_charges(
     return [dict(r) for r in rows]
 
 
-class Waiver(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
-
-
 @post(
     "/v1/payments/charges/{charge_id:int}/waive",
     operation_id="waivePaymentCharge",
@@ -186,8 +167,8 @@ def waive_charge(
     db: Db,
     ctx: Ctx,
     now: Now,
-    charge_id: Annotated[int, PathParameter(ge=1, le=2**62)],
-    data: Annotated[Waiver, Body()],
+    charge_id: Annotated[int, id_path("charge")],
+    data: JSONBody[Waiver],
 ) -> dict[str, Any]:
     with db.transaction(ctx) as conn:
         row = conn.execute(

