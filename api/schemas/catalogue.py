@@ -128,6 +128,10 @@ class Settings(msgspec.Struct, kw_only=True):
     weight_lead: int
     weight_response: int
     weight_fairness: int
+    # The adaptive strategy's targets (issue 16): fill probability within its horizon, and expected
+    # "yes, but it was gone" answers per fill a wave may cause.
+    adaptive_fill_target: float
+    adaptive_max_late_claims: float
 
 
 class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -150,3 +154,5 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     weight_lead: Weight | UnsetType = UNSET
     weight_response: Weight | UnsetType = UNSET
     weight_fairness: Weight | UnsetType = UNSET
+    adaptive_fill_target: Annotated[float, Meta(gt=0, lt=1)] | UnsetType = UNSET
+    adaptive_max_late_claims: Annotated[float, Meta(ge=0, le=100)] | UnsetType = UNSET
