@@ -207,7 +207,8 @@ def settings(conn: Conn) -> Settings:
     if row is None:
         raise not_found("settings")
     values = dict(row)
-    values["score_threshold"] = float(values["score_threshold"])
+    for name in ("score_threshold", "adaptive_fill_target", "adaptive_max_late_claims"):
+        values[name] = float(values[name])
     for name in ("send_window_start", "send_window_end"):
         values[name] = clock_text(values[name])
     return Settings(**values)

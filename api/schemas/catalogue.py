@@ -135,6 +135,10 @@ class Settings(msgspec.Struct, kw_only=True):
     moveup_prefer: MoveUpPrefer
     moveup_max_chain: int
     reminders_enabled: bool
+    # The adaptive strategy's targets (issue 16): fill probability within its horizon, and expected
+    # "yes, but it was gone" answers per fill a wave may cause.
+    adaptive_fill_target: float
+    adaptive_max_late_claims: float
 
 
 class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -164,3 +168,5 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     moveup_prefer: MoveUpPrefer | UnsetType = UNSET
     moveup_max_chain: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
     reminders_enabled: bool | UnsetType = UNSET
+    adaptive_fill_target: Annotated[float, Meta(gt=0, lt=1)] | UnsetType = UNSET
+    adaptive_max_late_claims: Annotated[float, Meta(ge=0, le=100)] | UnsetType = UNSET

@@ -24,7 +24,7 @@ alter table slotoptim_private.organisation_settings
   add column if not exists adaptive_wave_window interval not null default interval '15 minutes'
     constraint settings_adaptive_window_positive check (adaptive_wave_window > interval '0'),
   -- The plan aims to fill within this much time (or by the deadline when that comes first).
-  add column if not exists adaptive_horizon interval not null default interval '30 minutes'
+  add column if not exists adaptive_horizon interval not null default interval '20 minutes'
     constraint settings_adaptive_horizon_positive check (adaptive_horizon > interval '0'),
   -- The latest useful notice: the deadline is the slot start minus this.
   add column if not exists adaptive_min_notice interval not null default interval '30 minutes'

@@ -35,12 +35,23 @@ METRICS: tuple[tuple[str, str, Callable[[StrategyResult], float | None]], ...] =
 
 
 @dataclass(frozen=True)
+class Paired:
+    """Adaptive minus another strategy in one metric, seed by seed (common random numbers)."""
+
+    metric: str
+    other: str
+    difference: Estimate
+    seeds: int
+
+
+@dataclass(frozen=True)
 class SeedsSummary:
     config: FillConfig
     seeds: tuple[int, ...]
     runs: tuple[FillComparison, ...]
     estimates: dict[str, dict[str, Estimate]]
     """Strategy -> metric -> mean with its 95 % interval."""
+    paired: tuple[Paired, ...] = ()
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -49,6 +60,10 @@ class SeedsSummary:
             "waitlist": self.config.waitlist,
             "seeds": list(self.seeds),
             "strategies": {s: {m: e.to_plain() for m, e in metrics.items()} for s, metrics in self.estimates.items()},
+            "paired": [
+                {"metric": p.metric, "adaptive_minus": p.other, "seeds": p.seeds, **p.difference.to_plain()}
+                for p in self.paired
+            ],
             "runs": [[r.to_plain() for r in run.results] for run in self.runs],
         }
 
@@ -93,7 +108,8 @@ def run_seeds(
         if migrated_template is None:
             with psycopg.connect(server_url, autocommit=True) as conn:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(template)))
-    return SeedsSummary(config, chosen, tuple(runs), summarise(runs, config.strategies))
+    per_seed = [list(run.results) for run in runs]
+    return SeedsSummary(config, chosen, tuple(runs), summarise(runs, config.strategies), paired_differences(per_seed))
 
 
 def summarise(runs: list[FillComparison], strategies: tuple[str, ...]) -> dict[str, dict[str, Estimate]]:
@@ -105,6 +121,36 @@ def summarise(runs: list[FillComparison], strategies: tuple[str, ...]) -> dict[s
             values = [v for v in (value(r) for r in results) if v is not None]
             table[strategy][key] = estimate(values)
     return table
+
+
+def paired_differences(per_seed: list[list[StrategyResult]]) -> tuple[Paired, ...]:
+    """The issue's three comparisons, seed by seed: adaptive against the fixed strategy that fills
+    most within 60 minutes (on average), against cascade in offers per fill and against burst in
+    late claimants per fill. Empty when adaptive or the others were not run."""
+    names = {r.strategy for results in per_seed for r in results}
+    fixed = sorted(names - {"adaptive", "manual"})
+    if "adaptive" not in names or not fixed:
+        return ()
+    value = {key: fn for key, _, fn in METRICS}
+
+    def mean_of(strategy: str) -> float:
+        values = [value["fill_60"](r) or 0.0 for results in per_seed for r in results if r.strategy == strategy]
+        return sum(values) / len(values)
+
+    best = max(fixed, key=mean_of)
+    wanted = [("fill_60", best), ("offers_per_fill", "cascade"), ("late_per_fill", "burst")]
+    pairs: list[Paired] = []
+    for metric, other in wanted:
+        if other not in names:
+            continue
+        diffs: list[float] = []
+        for results in per_seed:
+            by = {r.strategy: r for r in results}
+            a, b = value[metric](by["adaptive"]), value[metric](by[other])
+            if a is not None and b is not None:
+                diffs.append(a - b)
+        pairs.append(Paired(metric, other, estimate(diffs), len(diffs)))
+    return tuple(pairs)
 
 
 def render_seeds_table(summary: SeedsSummary) -> str:
@@ -131,6 +177,17 @@ def render_seeds_table(summary: SeedsSummary) -> str:
         lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    labels = {key: label for key, label, _ in METRICS}
+    if summary.paired:
+        lines += ["", "adaptive minus, seed by seed (mean [95 % interval]):"]
+        for p in summary.paired:
+            scale = 100.0 if p.metric == "fill_60" else 1.0
+            unit = " points" if p.metric == "fill_60" else ""
+            d = p.difference
+            lines.append(
+                f"  {labels[p.metric]} vs {p.other}: {d.mean * scale:+.2f} [{d.low * scale:+.2f},"
+                f" {d.high * scale:+.2f}]{unit} over {p.seeds} seeds"
+            )
     lines += [
         "",
         "fill<=60m, fill<slot: % of cancellations re-booked from the waitlist within 60 minutes / before the slot;",

@@ -29,7 +29,7 @@ def test_nightly_runs_every_step_and_one_failure_stays_local(
         summary = run_nightly(history_url, history_at, kaggle=NO_KAGGLE)
 
     assert summary["organisations"] == ["acme", "harbourview"]
-    assert [s["step"] for s in summary["steps"]] == ["train", "score", "forecast", "buffers"]
+    assert [s["step"] for s in summary["steps"]] == ["train", "score", "forecast", "buffers", "acceptance"]
     assert summary["failed"] == 1
     train = {o["organisation"]: o for o in summary["steps"][0]["organisations"]}
     assert "NoModelError" in train["acme"]["error"] and train["harbourview"]["source"] == "practice"
@@ -43,6 +43,8 @@ def test_nightly_runs_every_step_and_one_failure_stays_local(
     assert "backtest" not in forecast["harbourview"]
     buffers = {o["organisation"]: o for o in summary["steps"][3]["organisations"]}
     assert buffers["harbourview"]["records"] > 500 and buffers["acme"]["records"] == 0
+    acceptance = {o["organisation"]: o for o in summary["steps"][4]["organisations"]}
+    assert all(o["model_version_id"] and "note" in o["evaluation"] for o in acceptance.values()), "no offers yet"
 
     with psycopg.connect(history_url, row_factory=dict_row) as conn:
         counts = conn.execute(

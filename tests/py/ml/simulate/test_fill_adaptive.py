@@ -67,7 +67,9 @@ def test_adaptive_and_burst_over_two_seeds(pg_admin_url: str, template_url: str)
         assert 0 < fill.mean <= 1 and fill.half_width >= 0
     adaptive_runs: list[Any] = [r for run in summary.runs for r in run.results if r.strategy == "adaptive"]
     assert all(r.offers_sent > 0 for r in adaptive_runs)
+    assert [(p.metric, p.other) for p in summary.paired] == [("fill_60", "burst"), ("late_per_fill", "burst")]
+    assert all(p.seeds == 2 for p in summary.paired)
     table = render_seeds_table(summary)
-    assert "customer model fastpass" in table and "adaptive" in table and "late/fill" in table
+    assert "customer model fastpass" in table and "adaptive" in table and "late/fill vs burst" in table
     plain = summary.to_plain()
     assert plain["strategies"]["adaptive"]["fill_60"]["ci95_low"] <= plain["strategies"]["adaptive"]["fill_60"]["mean"]
