@@ -272,8 +272,9 @@ def confirm(
                 ),
             )
         return "booked"
-    if result.outcome == "awaiting_approval":
-        return "awaiting_approval"
+    # Not booked: the slot was gone, or (staff_approval strategy) the claim now waits for staff.
+    # Either way no money stays held for a booking we cannot link: the hold is released (a card
+    # saved in setup mode stays on file).
     with conn.transaction():
         conn.execute("select slotoptim.payment_checkout_lost(%s, %s, %s, %s)", (checkout_id, pi_id, result.outcome, at))
     return f"lost: {result.outcome}"

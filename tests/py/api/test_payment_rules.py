@@ -105,3 +105,22 @@ def test_no_show_rate_under_a_deposit_rule(
     assert row is not None
     assert (row["customers"], row["appointments_before"], row["no_shows_before"]) == (1, 3, 2)
     assert (row["appointments_after"], row["no_shows_after"], float(row["no_show_rate_after"])) == (1, 0, 0.0)
+
+
+def test_without_stripe_the_customer_is_told_and_nothing_is_held(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_policy(db, org_id(db), {"card_min_price": 0})
+    offers = offered(client, keys, db)
+    t = token(db, offers[0])
+    page = client.post(f"/c/{t}", data={"token": t})
+    assert page.status_code == 200 and "Online payment is not available" in page.text
+    # Linked, but Stripe does not answer (a closed port): the pending row is given back at once.
+    monkeypatch.setenv("SLOTOPTIM_SECRET_KEY", SECRET_KEY)
+    dead = StandIn(base="http://127.0.0.1:9")
+    link_standin(db, org_id(db), dead, NOW)
+    page = client.post(f"/c/{t}", data={"token": t})
+    assert page.status_code == 200 and "Online payment is not available" in page.text
+    assert checkout_of(db, offers[0]["id"]).status == "expired"
+    t2 = token(db, offers[1])
+    assert "Someone is confirming" not in client.post(f"/c/{t2}", data={"token": t2}).text
