@@ -129,7 +129,11 @@ def _contact(form: ContactForm, practice: q.Practice, errors: dict[str, str]) ->
     name = _clean(form.name)
     phone = _phone(form.phone) if form.phone.strip() else ""
     email = form.email.strip()
-    if not name:
+    if any(ord(c) < 32 or ord(c) == 127 for c in form.name + form.email):
+        # NUL and friends: PostgreSQL refuses them in text, and no name or address holds them.
+        field = "name" if any(ord(c) < 32 or ord(c) == 127 for c in form.name) else "email"
+        errors[field] = f"{field.capitalize()}: remove the control characters."
+    elif not name:
         errors["name"] = "Name: please enter your name."
     elif len(form.name) > 200:
         errors["name"] = "Name: at most 200 characters."

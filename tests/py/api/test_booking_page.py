@@ -113,6 +113,8 @@ def test_a_taken_time_rolls_everything_back(client: TestClient[Any], db: psycopg
     ("fields", "field", "message"),
     [
         ({"name": ""}, "name", "Name: please enter your name."),
+        ({"name": "Ana\x00"}, "name", "Name: remove the control characters."),
+        ({"email": "a\x00@b.example"}, "email", "Email: remove the control characters."),
         ({"phone": "617"}, "phone", "Phone: enter the number with its country code"),
         ({"phone": "", "email": ""}, "phone", "Phone: enter a phone number or an email address"),
         ({"email": "not-an-address"}, "email", "Email: enter an address like"),
@@ -232,3 +234,31 @@ def test_a_cross_site_post_is_refused(client: TestClient[Any], api_db: ApiDb) ->
         headers={**FORM, "Sec-Fetch-Site": "cross-site"},
     )
     assert answer.status_code == 403
+
+
+def test_any_form_gets_a_page_never_an_error_and_a_refusal_writes_nothing(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = st.one_of(st.just(""), st.text(max_size=40), st.sampled_from(["short", "long", "dr-a", "+16175550123"]))
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            name: text
+            for name in ("service", "provider", "name", "phone", "email", "tz", "lang", "texts", "emails", "opening")
+        },
+    )
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(fields)
+    def check(data: dict[str, str]) -> None:
+        before = counts(db)
+        answer = client.post("/book/acme/book", data=data, headers=FORM, follow_redirects=False)
+        assert answer.status_code in (303, 409, 422), (answer.status_code, data)
+        assert answer.headers["content-type"].startswith("text/html")
+        if answer.status_code != 303:
+            assert counts(db) == before
+
+    check()
