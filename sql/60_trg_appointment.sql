@@ -78,8 +78,10 @@ begin
   -- a no-show not before the appointment starts; arrived and completed up to 12 hours ahead of it
   -- (a customer checks in at the kiosk in the morning for an afternoon visit, and the check-in
   -- queue may see them early and finish before the booked start). The clock is the caller's
-  -- (slotoptim.clock), so tests and simulations can drive it.
-  if new.status in ('arrived', 'completed', 'no_show')
+  -- (slotoptim.clock), so tests and simulations can drive it. An EHR's own appointment (source
+  -- external) is exempt: the EHR is the record, and a mirror that refused what it says could never
+  -- converge with it (a no-show there before the start still frees the time here).
+  if new.status in ('arrived', 'completed', 'no_show') and new.source <> 'external'
      and (tg_op = 'INSERT' or new.status is distinct from old.status)
      and lower(new.period) > slotoptim_private.clock()
          + (case when new.status = 'no_show' then interval '0' else interval '12 hours' end) then

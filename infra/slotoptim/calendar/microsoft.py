@@ -1,8 +1,8 @@
 """Microsoft 365 calendars through Microsoft Graph v1.0, with plain httpx.
 
-Why not msgraph-sdk: measured (`make bench-msgraph`, docs/calendar.md), it spent 320 times as
-long per delta page of 500 events (600 times the CPU: its models run a block of imports for every
-event they deserialise), imports 470 modules to our 160 and adds 17 distributions (kiota,
+Why not msgraph-sdk: measured (`make bench-msgraph`, docs/calendar.md), it took 174-320 times as
+long per delta page of 500 events (460-600 times the CPU: its models run a block of imports for
+every event they deserialise), imports 470 modules to our 160 and adds 17 distributions (kiota,
 azure-identity, msal, OpenTelemetry) for the five calls used here, whose delta helpers hand back the
 same nextLink/deltaLink URLs. Plain httpx keeps the wire format visible, and the tests check it
 against the documented shapes (reference/integrations.md §2).

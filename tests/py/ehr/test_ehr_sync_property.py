@@ -184,8 +184,10 @@ def _run(owner: psycopg.Connection[dict[str, Any]], fhir: FhirClient, medplum: M
 # pull) and taken by a new appointment before the next sync (the full pull must release the
 # deleted one although the new one, waiting in conflict, covers the same time); two or three
 # appointments swapping times through a free one, so the EHR lists the one moving in before the
-# one moving out, in one page and across pages.
+# one moving out, in one page and across pages; a no-show the EHR records before the start (our
+# own input rule refuses that, but the EHR is the record).
 @example(ops=[("create", 0, 0), ("sync", 2, False), ("delete", 0), ("create", 0, 1), ("sync", 1, True)])
+@example(ops=[("create", 0, 0), ("sync", 1, False), ("noshow", 0), ("sync", 1, False)])
 @example(ops=[("create", 0, 0), ("create", 1, 1), ("sync", 1, False), ("reschedule", 0, 2), ("reschedule", 1, 0)])
 @example(
     ops=[
