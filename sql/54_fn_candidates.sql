@@ -113,7 +113,15 @@ begin atomic
    limit 1;
 end;
 
-create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz)
+-- rank_candidates gained p_k (with a default): the two-argument form is replaced, not overloaded.
+drop function if exists slotoptim_private.rank_candidates(bigint, timestamptz);
+
+-- The scoring of rank_candidates, over the active entries of p_entry_ids (null: all of them): one
+-- row per customer (their best entry), in no particular order, with the entry's added_at for the
+-- final ordering. Scores do not depend on which entries are scored together (the longest wait is
+-- over every active entry of the organisation), so scoring a subset gives each entry the score the
+-- full ranking gives it; rank_candidates relies on that to score entries in batches.
+create or replace function slotoptim_private.score_entries(p_gap_id bigint, p_at timestamptz, p_entry_ids bigint[])
 returns table (
   waitlist_entry_id bigint,
   customer_id bigint,
@@ -130,7 +138,8 @@ returns table (
   lead_points integer,
   response_points integer,
   fairness_points integer,
-  last_offered_at timestamptz
+  last_offered_at timestamptz,
+  added_at timestamptz
 )
 language sql
 stable
@@ -200,6 +209,7 @@ as $$
        and w.service_ids && compatible.ids
       join slotoptim_private.customer as c on c.id = w.customer_id
      where c.opted_out_at is null
+       and (p_entry_ids is null or w.id = any (p_entry_ids))
        and not (gap.provider_id = any (w.excluded_provider_ids))
        and w.consecutive_ignored < gap.fatigue_ignored_limit
        and gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
@@ -326,15 +336,21 @@ as $$
          s.best_channel,
          s.best_channel = 'email',
          s.tier,
-         round((gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
-                + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-                + gap.weight_fairness * least(greatest(s.f_points, 0), 100))::numeric
+         round(ws.weighted::numeric
                / greatest(gap.weight_time + gap.weight_provider + gap.weight_service + gap.weight_travel
                           + gap.weight_lead + gap.weight_response + gap.weight_fairness, 1), 2),
-         s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, least(greatest(s.f_points, 0), 100),
-         recent.last_at
+         s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, ws.fairness,
+         recent.last_at,
+         s.added_at
     from scored as s
     cross join gap
+    -- The weighted sum once per row (it is both the score and the sort key).
+    cross join lateral (
+      select least(greatest(s.f_points, 0), 100) as fairness,
+             gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
+             + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
+             + gap.weight_fairness * least(greatest(s.f_points, 0), 100) as weighted
+    ) as ws
     left join lateral (
       select max(o.created_at) as last_at,
              count(*) filter (where o.created_at > p_at - interval '1 day') as today,
@@ -353,12 +369,184 @@ as $$
         where a.customer_id = s.customer_id
           and a.status in ('booked', 'confirmed', 'arrived', 'completed')
           and a.period && tstzrange(s.slot_start, s.slot_end, '[)'))
-   order by s.customer_id,
-            (gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
-             + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)) desc,
-            s.id;
+   order by s.customer_id, ws.weighted desc, s.id;
 $$;
+
+comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[]) is
+  'The scored candidates of a gap among the given active entries (null: all): one row per customer, unordered.';
+
+-- The ranked candidates of a gap: every one (p_k null, one row per customer in no particular order)
+-- or the best p_k in rank order (score, tier, last offered, added, entry), which equal the first p_k
+-- of the full ranking.
+--
+-- Bounded path: each entry's score has an upper bound from its static parts (provider, service,
+-- travel, responsiveness, wait) with full marks for the parts that depend on the slot (time, lead).
+-- Entries are scored in pages in order of that bound; once p_k candidates are known, only entries
+-- whose bound reaches the k-th score can still enter (an equal bound may still win on tier), so
+-- the walk stops at the first page bound below it. Only entries asking for a compatible service
+-- are walked (the GIN index on service_ids). The rest of the candidates' filters apply in
+-- score_entries, which sees the top p_k found so far again with each page, together with every
+-- entry of the page's customers (each customer stands by their best entry).
+create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz, p_k integer default null)
+returns table (
+  waitlist_entry_id bigint,
+  customer_id bigint,
+  service_id bigint,
+  slot tstzrange,
+  channel text,
+  channel_is_email_only boolean,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  last_offered_at timestamptz
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_gap record;
+  v_fitting bigint[];
+  v_compatible bigint[];
+  v_longest numeric;
+  v_page_size integer;
+  v_page bigint[];
+  v_customers bigint[];
+  v_page_rows integer;
+  v_page_last_ub numeric;
+  v_page_last_id bigint;
+  v_top bigint[] := '{}';
+  v_kth numeric;
+  v_found integer;
+begin
+  if p_k is null then
+    return query
+      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+             r.response_points, r.fairness_points, r.last_offered_at
+        from slotoptim_private.score_entries(p_gap_id, p_at, null) as r;
+    return;
+  end if;
+  if p_k <= 0 then
+    return;
+  end if;
+
+  select g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends,
+         st.weight_time, st.weight_provider, st.weight_service, st.weight_travel, st.weight_lead,
+         st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
+         greatest(st.weight_time + st.weight_provider + st.weight_service + st.weight_travel + st.weight_lead
+                  + st.weight_response + st.weight_fairness, 1) as weight_sum
+    into v_gap
+    from slotoptim_private.gap as g
+    join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
+   where g.id = p_gap_id
+     and g.status in ('open', 'offering')
+     and upper(g.during) > p_at;
+  if not found then
+    return;
+  end if;
+
+  -- The same fitting services, compatible services and longest wait as score_entries.
+  select coalesce(array_agg(s.id), '{}') into v_fitting
+    from slotoptim_private.service_needs(array[v_gap.provider_id]) as n
+    join slotoptim_private.service as s on s.org_id = v_gap.org_id and s.key = n.service_key
+   where n.need_minutes * 60 <= extract(epoch from v_gap.ends - greatest(v_gap.starts, p_at));
+  select coalesce(array_agg(s.id), '{}') into v_compatible
+    from slotoptim_private.service as s
+   where s.org_id = v_gap.org_id
+     and s.category in (select f.category from slotoptim_private.service as f where f.id = any (v_fitting));
+  if cardinality(v_compatible) = 0 then
+    return;
+  end if;
+  select greatest(extract(epoch from p_at - min(w.added_at)), 1) into v_longest
+    from slotoptim_private.waitlist_entry as w
+   where w.org_id = v_gap.org_id and w.status = 'active';
+
+  -- Pages a few times the wave: most waves end after the first.
+  -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
+  v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
+                          greatest(4 * p_k, 256));
+  loop
+    with bound as (
+      select w.id, w.customer_id,
+             round((v_gap.weight_time * 100
+                    + v_gap.weight_provider
+                      * case when w.provider_ids is null or v_gap.provider_id = any (w.provider_ids) then 100 else 40 end
+                    + v_gap.weight_service * case when w.service_ids && v_fitting then 100 else 60 end
+                    + v_gap.weight_travel
+                      * case when w.travel_minutes is null then 100
+                             else greatest(0, round(100 * (1 - w.travel_minutes::numeric
+                                                           / greatest(coalesce(w.max_travel_minutes, 60), 1))))
+                        end::integer
+                    + v_gap.weight_lead * 100
+                    + v_gap.weight_response
+                      * case when w.offers_received = 0 then 70
+                             else round(100.0 * w.offers_accepted / w.offers_received)::integer end
+                    + v_gap.weight_fairness
+                      * least(greatest(round(100 * extract(epoch from p_at - w.added_at) / v_longest)::integer, 0), 100)
+                   )::numeric / v_gap.weight_sum, 2) as ub
+        from slotoptim_private.waitlist_entry as w
+       where w.org_id = v_gap.org_id
+         and w.status = 'active'
+         and w.service_ids && v_compatible
+         and not (v_gap.provider_id = any (w.excluded_provider_ids))
+         and w.consecutive_ignored < v_gap.fatigue_ignored_limit
+         and v_gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
+    ),
+    page as (
+      select b.id, b.customer_id, b.ub
+        from bound as b
+       where (v_kth is null or b.ub >= v_kth)
+         and (v_page_last_ub is null or b.ub < v_page_last_ub or (b.ub = v_page_last_ub and b.id > v_page_last_id))
+       order by b.ub desc, b.id
+       limit v_page_size
+    )
+    select array_agg(p.id order by p.ub desc, p.id), min(p.ub), max(p.id) filter (where p.ub = (select min(ub) from page)),
+           array_agg(distinct p.customer_id), count(*)
+      into v_page, v_page_last_ub, v_page_last_id, v_customers, v_page_rows
+      from page as p;
+    exit when v_page is null;
+    -- A customer is represented by their best entry, and a worse entry of theirs may still win a
+    -- tie-break (tier, wait) that their best one loses: so every entry of the page's customers is
+    -- scored with it, and the best one stands for them.
+    v_page := v_page || array(select w.id from slotoptim_private.waitlist_entry as w
+                               where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
+                                 and w.status = 'active' and w.id <> all (v_page));
+
+    select array_agg(t.waitlist_entry_id order by t.n), count(*), min(t.score)
+      into v_top, v_found, v_kth
+      from (select r.waitlist_entry_id, r.score,
+                   row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                               r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
+              from slotoptim_private.score_entries(p_gap_id, p_at, v_top || v_page) as r
+             order by n
+             limit p_k) as t;
+    v_top := coalesce(v_top, '{}');
+    if v_found < p_k then
+      v_kth := null;
+    end if;
+    exit when v_page_rows < v_page_size;
+  end loop;
+
+  return query
+    select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+           r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+           r.response_points, r.fairness_points, r.last_offered_at
+      from slotoptim_private.score_entries(p_gap_id, p_at, v_top) as r
+     order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
+              r.waitlist_entry_id;
+end;
+$$;
+
+comment on function slotoptim_private.rank_candidates(bigint, timestamptz, integer) is
+  'The ranked candidates of a gap: all of them (k null, unordered) or the best k in rank order, found by '
+  'scoring entries in order of a score bound and stopping when no unscored entry can beat the k-th.';
 
 -- Tier priority: a higher tier goes first among equal scores.
 create or replace function slotoptim_private.tier_rank(p_tier text)
@@ -368,7 +556,54 @@ immutable
 parallel safe
 return case p_tier when 'platinum' then 1 when 'gold' then 2 when 'silver' then 3 else 4 end;
 
--- The ranked candidate list of a gap, each row explaining its score.
+-- The ranked candidate list of a gap, each row explaining its score; `top`: only the first `top`
+-- ranks (the bounded ranking: the engine's path), null: all of them. The organisation check runs
+-- once per call, not per row.
+create or replace function slotoptim.candidates(gap_id bigint, at timestamptz, top integer)
+returns table (
+  rank integer,
+  customer_key text,
+  entry_key text,
+  service_key text,
+  slot tstzrange,
+  channel text,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  above_threshold boolean
+)
+language sql
+stable
+set search_path = ''
+as $$
+  with caller as materialized (
+    select slotoptim_private.current_org() as org_id
+  )
+  select (row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                      r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id))::integer,
+         c.key, w.key, s.key, r.slot, r.channel, r.tier, r.score,
+         r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+         r.response_points, r.fairness_points,
+         r.score >= st.score_threshold
+    from caller
+    cross join slotoptim_private.rank_candidates(candidates.gap_id, candidates.at, candidates.top) as r
+    join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
+    join slotoptim_private.customer as c on c.id = r.customer_id
+    join slotoptim_private.service as s on s.id = r.service_id
+    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
+   where caller.org_id is null or w.org_id = caller.org_id
+   order by 1;
+$$;
+
+comment on function slotoptim.candidates(bigint, timestamptz, integer) is
+  'The first `top` ranked waitlist candidates for a gap at a given time (null: all), each with its score''s points.';
+
 create or replace function slotoptim.candidates(gap_id bigint, at timestamptz default now())
 returns table (
   rank integer,
@@ -392,19 +627,7 @@ language sql
 stable
 set search_path = ''
 as $$
-  select (row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
-                                      r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id))::integer,
-         c.key, w.key, s.key, r.slot, r.channel, r.tier, r.score,
-         r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
-         r.response_points, r.fairness_points,
-         r.score >= st.score_threshold
-    from slotoptim_private.rank_candidates(candidates.gap_id, candidates.at) as r
-    join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
-    join slotoptim_private.customer as c on c.id = r.customer_id
-    join slotoptim_private.service as s on s.id = r.service_id
-    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
-   where slotoptim_private.current_org() is null or w.org_id = slotoptim_private.current_org()
-   order by 1;
+  select * from slotoptim.candidates(candidates.gap_id, candidates.at, null::integer);
 $$;
 
 comment on function slotoptim.candidates(bigint, timestamptz) is

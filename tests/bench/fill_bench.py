@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from fill.fill_practice import MORNING, SLOT_START, practice
+from bench_dates import slot_start
+from fill.fill_practice import practice as _fixed_practice
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -30,6 +31,15 @@ from slotoptim.listener.engine import Engine
 from slotoptim.listener.sender import Sender, SenderConfig
 from slotoptim.migrate import migrate
 from slotoptim.practice.importer import import_practice
+
+# Relative to the clock (tests/bench/bench_dates.py): the engine runs on the real clock, so a slot in the
+# past would never be offered and a round would only measure its timeout.
+SLOT_START = slot_start()
+MORNING = SLOT_START.replace(hour=9)
+
+
+def practice(customers: int, **kwargs: Any) -> dict[str, Any]:
+    return _fixed_practice(customers, slot_start=SLOT_START, **kwargs)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -79,6 +89,7 @@ def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float
     worker.start()
     time.sleep(1.0)
     samples: list[float] = []
+    timed_out = 0
     try:
         with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
             for i in range(rounds):
@@ -103,11 +114,18 @@ def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float
                 )
                 if first is not None:
                     samples.append((first - t0) * 1000)
+                else:
+                    timed_out += 1
     finally:
         engine.stop()
         worker.join(timeout=10)
         sender.close()
-    return {"rounds": len(samples), "median_ms": statistics.median(samples), "p99_ms": _pct(samples, 0.99)}
+    return {
+        "rounds": len(samples),
+        "timed_out": timed_out,
+        "median_ms": statistics.median(samples),
+        "p99_ms": _pct(samples, 0.99),
+    }
 
 
 def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
@@ -228,11 +246,11 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     }
 
 
-def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) -> dict[str, float]:
+def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20, rounds: int = 5) -> dict[str, Any]:
     """100,000 active entries over 50,000 customers. Worst case: every entry asks for the service
     that fits; realistic case: entries spread over `services` services of distinct categories."""
     url = _new_db(admin)
-    result: dict[str, float] = {}
+    result: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         import_practice(conn, practice(50))
         conn.execute(
@@ -266,35 +284,86 @@ def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) 
                 (spread, services, MORNING),
             )
             conn.execute("analyze")
-            samples = []
-            for _ in range(6):
-                t0 = time.perf_counter()
-                conn.execute("select * from slotoptim.candidates(%s, %s) where rank <= 10", (gap, MORNING)).fetchall()
-                samples.append((time.perf_counter() - t0) * 1000)
-            result[f"{case}_top10_median_ms"] = statistics.median(samples[1:])
+            # Baseline in the same run: the full ranking (every candidate scored, as before issue 18),
+            # cut to the top 10; then the bounded ranking of the top 10 (the engine's path). Variants
+            # alternate so that load on the machine hits both alike.
+            full_sql = "select * from slotoptim.candidates(%s, %s) where rank <= 10"
+            bounded_sql = "select * from slotoptim.candidates(%s, %s, 10)"
+            full_rows = conn.execute(full_sql, (gap, MORNING)).fetchall()
+            bounded_rows = conn.execute(bounded_sql, (gap, MORNING)).fetchall()
+            samples: dict[str, list[float]] = {"full": [], "bounded": []}
+            for _ in range(rounds):
+                for variant, query in (("full", full_sql), ("bounded", bounded_sql)):
+                    t0 = time.perf_counter()
+                    conn.execute(query, (gap, MORNING)).fetchall()
+                    samples[variant].append((time.perf_counter() - t0) * 1000)
+            result[f"{case}_full_top10_median_ms"] = statistics.median(samples["full"])
+            result[f"{case}_bounded_top10_median_ms"] = statistics.median(samples["bounded"])
+            result[f"{case}_ratio"] = statistics.median(samples["full"]) / statistics.median(samples["bounded"])
+            result[f"{case}_identical"] = full_rows == bounded_rows
         result["active_entries"] = conn.execute(
             "select count(*) as n from slotoptim_private.waitlist_entry where status = 'active'"
         ).fetchone()["n"]
     return result
 
 
+def candidates_scaling(admin: str) -> dict[str, Any]:
+    """How ranking cost grows with the waitlist: the top 10 at 1k, 10k and 100k active entries
+    (1M: SLOTOPTIM_BENCH_MILLION=1; building it takes long on a shared 2-core machine)."""
+    import os
+
+    sizes = [1_000, 10_000, 100_000] + ([1_000_000] if os.environ.get("SLOTOPTIM_BENCH_MILLION") else [])
+    table: dict[str, Any] = {}
+    for size in sizes:
+        row = candidates_at_scale(admin, entries=size, rounds=3)
+        table[f"{size}_entries"] = {k: v for k, v in row.items() if k != "active_entries"}
+    return table
+
+
+STEPS = {
+    "cancellation_to_first_offer": cancellation_to_first_offer,
+    "claim_latency_50_claimants": claim_latency,
+    "twilio_standin_10000_offers": offers_through_twilio,
+    "candidates_100k_entries": candidates_at_scale,
+    "candidates_scaling": candidates_scaling,
+}
+
+
 def main() -> None:
-    steps = {
-        "cancellation_to_first_offer": cancellation_to_first_offer,
-        "claim_latency_50_claimants": claim_latency,
-        "twilio_standin_10000_offers": offers_through_twilio,
-        "candidates_100k_entries": candidates_at_scale,
-    }
+    """`fill_bench.py [step ...]`: the named steps only (default: all)."""
+    import sys
+
+    chosen = sys.argv[1:] or list(STEPS)
     with tempfile.TemporaryDirectory() as tmp:
         admin = embedded.postgres_server_uri(Path(tmp) / "pg", stop_at_exit=True)
         try:
             print("fill engine", flush=True)
-            for name, step in steps.items():
-                result = step(admin)
-                print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in result.items()), flush=True)
+            for name in chosen:
+                result = STEPS[name](admin)
+                if name == "candidates_scaling":
+                    _print_scaling(result)
+                else:
+                    print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in result.items()), flush=True)
                 print(json.dumps({name: result}, default=str), flush=True)
         finally:
             embedded.stop_postgres(Path(tmp) / "pg")
+
+
+def _print_scaling(table: dict[str, Any]) -> None:
+    print(
+        "  candidates, top 10 (ms, median): entries | all want the service: full, bounded, ratio"
+        " | spread over 20 services: full, bounded, ratio | identical"
+    )
+    for size, row in table.items():
+        a = "all_want_this_service"
+        b = "spread_over_20_services"
+        print(
+            f"    {size:>16} | {row[a + '_full_top10_median_ms']:9.2f} {row[a + '_bounded_top10_median_ms']:9.2f}"
+            f" {row[a + '_ratio']:6.1f}x | {row[b + '_full_top10_median_ms']:9.2f}"
+            f" {row[b + '_bounded_top10_median_ms']:9.2f} {row[b + '_ratio']:6.1f}x"
+            f" | {row[a + '_identical'] and row[b + '_identical']}",
+            flush=True,
+        )
 
 
 def _fmt(value: object) -> str:
