@@ -188,9 +188,10 @@ as $$
      where s.category in (select f.category from fitting as f)
   ),
   longest as materialized (
-    select greatest(extract(epoch from p_at - min(w.added_at)), 1) as seconds
-      from gap
-      join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
+    -- The oldest active entry of the organisation (one probe of waitlist_entry_active_added_idx).
+    select greatest(extract(epoch from p_at - (
+             select min(w.added_at) from slotoptim_private.waitlist_entry as w
+              where w.org_id = (select gap.org_id from gap) and w.status = 'active')), 1) as seconds
   ),
   entry as (
     -- Cheap column tests first, on the local date where the gap starts (the exact slot is
@@ -203,13 +204,26 @@ as $$
            coalesce(c.timezone, gap.org_tz) as tz
       from gap
       cross join compatible
-      join slotoptim_private.waitlist_entry as w
-        on w.org_id = gap.org_id
-       and w.status = 'active'
-       and w.service_ids && compatible.ids
+      -- Every active entry asking for a compatible service, or only those of p_entry_ids (by
+      -- their ids: a scan of every entry per page made the bounded ranking slower than the full).
+      cross join lateral (
+        select w0.*
+          from slotoptim_private.waitlist_entry as w0
+         where p_entry_ids is null
+           and w0.org_id = gap.org_id
+           and w0.status = 'active'
+           and w0.service_ids && compatible.ids
+        union all
+        select w1.*
+          from slotoptim_private.waitlist_entry as w1
+         where p_entry_ids is not null
+           and w1.id = any (p_entry_ids)
+           and w1.org_id = gap.org_id
+           and w1.status = 'active'
+           and w1.service_ids && compatible.ids
+      ) as w
       join slotoptim_private.customer as c on c.id = w.customer_id
      where c.opted_out_at is null
-       and (p_entry_ids is null or w.id = any (p_entry_ids))
        and not (gap.provider_id = any (w.excluded_provider_ids))
        and w.consecutive_ignored < gap.fatigue_ignored_limit
        and gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
@@ -381,9 +395,10 @@ comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[
 --
 -- Bounded path: each entry's score has an upper bound from its static parts (provider, service,
 -- travel, responsiveness, wait) with full marks for the parts that depend on the slot (time, lead).
--- Entries are scored in pages in order of that bound; once p_k candidates are known, only entries
--- whose bound reaches the k-th score can still enter (an equal bound may still win on tier), so
--- the walk stops at the first page bound below it. Only entries asking for a compatible service
+-- Entries that pass the filters needing no slot are scored in pages in order of (bound, tier,
+-- added_at); once p_k candidates are known, an entry can still enter only with a higher bound than
+-- the k-th score, or an equal one and a better tier/added_at when the k-th was never offered
+-- anything; the walk stops at the first entry that cannot (pages grow fourfold each time). Only entries asking for a compatible service
 -- are walked (the GIN index on service_ids). The rest of the candidates' filters apply in
 -- score_entries, which sees the top p_k found so far again with each page, together with every
 -- entry of the page's customers (each customer stands by their best entry).
@@ -409,6 +424,9 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+-- Planned with the actual values each time: a generic plan guessed 2 entries wanting the gap's
+-- services where there were 20,000, and looked every customer up one by one.
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   v_gap record;
@@ -419,10 +437,20 @@ declare
   v_page bigint[];
   v_customers bigint[];
   v_page_rows integer;
-  v_page_last_ub numeric;
-  v_page_last_id bigint;
+  v_last_ub numeric;
+  v_last_tier integer;
+  v_last_added timestamptz;
+  v_last_id bigint;
+  v_next_ub numeric;
+  v_next_tier integer;
+  v_next_added timestamptz;
+  v_next_id bigint;
   v_top bigint[] := '{}';
   v_kth numeric;
+  v_kth_tier integer;
+  v_kth_added timestamptz;
+  v_kth_id bigint;
+  v_kth_last timestamptz;
   v_found integer;
 begin
   if p_k is null then
@@ -437,13 +465,18 @@ begin
     return;
   end if;
 
-  select g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends,
+  select g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends, o.timezone as org_tz,
+         extract(isodow from greatest(lower(g.during), p_at) at time zone o.timezone)::smallint as org_first_dow,
+         extract(isodow from upper(g.during) at time zone o.timezone)::smallint as org_last_dow,
+         (greatest(lower(g.during), p_at) at time zone o.timezone)::date as org_first_date,
+         (upper(g.during) at time zone o.timezone)::date as org_last_date,
          st.weight_time, st.weight_provider, st.weight_service, st.weight_travel, st.weight_lead,
          st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
          greatest(st.weight_time + st.weight_provider + st.weight_service + st.weight_travel + st.weight_lead
                   + st.weight_response + st.weight_fairness, 1) as weight_sum
     into v_gap
     from slotoptim_private.gap as g
+    join slotoptim_private.organisation as o on o.id = g.org_id
     join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
    where g.id = p_gap_id
      and g.status in ('open', 'offering')
@@ -474,7 +507,9 @@ begin
                           greatest(4 * p_k, 256));
   loop
     with bound as (
-      select w.id, w.customer_id,
+      -- The entry filters of score_entries that need no slot (the same tests, so no candidate is
+      -- lost), with each entry's bound and its static tie-breaks.
+      select w.id, w.customer_id, slotoptim_private.tier_rank(w.tier) as tier_rank, w.added_at,
              round((v_gap.weight_time * 100
                     + v_gap.weight_provider
                       * case when w.provider_ids is null or v_gap.provider_id = any (w.provider_ids) then 100 else 40 end
@@ -492,46 +527,93 @@ begin
                       * least(greatest(round(100 * extract(epoch from p_at - w.added_at) / v_longest)::integer, 0), 100)
                    )::numeric / v_gap.weight_sum, 2) as ub
         from slotoptim_private.waitlist_entry as w
+        join slotoptim_private.customer as c on c.id = w.customer_id
        where w.org_id = v_gap.org_id
          and w.status = 'active'
          and w.service_ids && v_compatible
+         and c.opted_out_at is null
          and not (v_gap.provider_id = any (w.excluded_provider_ids))
          and w.consecutive_ignored < v_gap.fatigue_ignored_limit
          and v_gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
+         -- Customers without a zone of their own (most) use the organisation's day, computed once.
+         and (w.preferred_days is null
+              or case when c.timezone is null
+                      then v_gap.org_first_dow = any (w.preferred_days) or v_gap.org_last_dow = any (w.preferred_days)
+                      else extract(isodow from greatest(v_gap.starts, p_at) at time zone c.timezone)::smallint
+                             = any (w.preferred_days)
+                        or extract(isodow from v_gap.ends at time zone c.timezone)::smallint = any (w.preferred_days)
+                 end)
+         and (w.latest_date is null
+              or case when c.timezone is null then v_gap.org_first_date
+                      else (greatest(v_gap.starts, p_at) at time zone c.timezone)::date end <= w.latest_date)
+         and (w.earliest_date is null
+              or case when c.timezone is null then v_gap.org_last_date
+                      else (v_gap.ends at time zone c.timezone)::date end >= w.earliest_date)
+         and (c.consent_sms or c.consent_whatsapp or c.consent_email)
     ),
     page as (
-      select b.id, b.customer_id, b.ub
+      -- In the final order's terms: bound, then tier and added_at (no entry is known to have been
+      -- offered less recently than the k-th when that one never was). Only entries that may
+      -- still beat the k-th: a higher bound, or an equal one with a better tie-break.
+      select b.id, b.customer_id, b.ub, b.tier_rank, b.added_at
         from bound as b
-       where (v_kth is null or b.ub >= v_kth)
-         and (v_page_last_ub is null or b.ub < v_page_last_ub or (b.ub = v_page_last_ub and b.id > v_page_last_id))
-       order by b.ub desc, b.id
-       limit v_page_size
+       where (v_kth is null or b.ub > v_kth
+              or (b.ub = v_kth and (v_kth_last is not null
+                                    or (b.tier_rank, b.added_at, b.id) < (v_kth_tier, v_kth_added, v_kth_id))))
+         and (v_last_ub is null or b.ub < v_last_ub
+              or (b.ub = v_last_ub and (b.tier_rank, b.added_at, b.id) > (v_last_tier, v_last_added, v_last_id)))
+       order by b.ub desc, b.tier_rank, b.added_at, b.id
+       limit v_page_size + 1
+    ),
+    ordered as (
+      select p.*, row_number() over (order by p.ub desc, p.tier_rank, p.added_at, p.id) as n from page as p
     )
-    select array_agg(p.id order by p.ub desc, p.id), min(p.ub), max(p.id) filter (where p.ub = (select min(ub) from page)),
-           array_agg(distinct p.customer_id), count(*)
-      into v_page, v_page_last_ub, v_page_last_id, v_customers, v_page_rows
-      from page as p;
+    -- The row after the page is only looked at: if it cannot beat the k-th, nothing after it can.
+    select array_agg(o.id) filter (where o.n <= v_page_size),
+           array_agg(distinct o.customer_id) filter (where o.n <= v_page_size),
+           count(*) filter (where o.n <= v_page_size),
+           (array_agg(o.ub order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.tier_rank order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.added_at order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.id order by o.n desc) filter (where o.n <= v_page_size))[1],
+           max(o.ub) filter (where o.n > v_page_size), max(o.tier_rank) filter (where o.n > v_page_size),
+           max(o.added_at) filter (where o.n > v_page_size), max(o.id) filter (where o.n > v_page_size)
+      into v_page, v_customers, v_page_rows, v_last_ub, v_last_tier, v_last_added, v_last_id,
+           v_next_ub, v_next_tier, v_next_added, v_next_id
+      from ordered as o;
     exit when v_page is null;
     -- A customer is represented by their best entry, and a worse entry of theirs may still win a
     -- tie-break (tier, wait) that their best one loses: so every entry of the page's customers is
     -- scored with it, and the best one stands for them.
-    v_page := v_page || array(select w.id from slotoptim_private.waitlist_entry as w
-                               where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
-                                 and w.status = 'active' and w.id <> all (v_page));
+    v_page := array(select distinct x.id
+                      from (select unnest(v_top || v_page) as id
+                            union all
+                            select w.id from slotoptim_private.waitlist_entry as w
+                             where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
+                               and w.status = 'active') as x);
 
-    select array_agg(t.waitlist_entry_id order by t.n), count(*), min(t.score)
-      into v_top, v_found, v_kth
-      from (select r.waitlist_entry_id, r.score,
+    select array_agg(t.waitlist_entry_id order by t.n), count(*),
+           (array_agg(t.score order by t.n desc))[1], (array_agg(slotoptim_private.tier_rank(t.tier) order by t.n desc))[1],
+           (array_agg(t.added_at order by t.n desc))[1], (array_agg(t.waitlist_entry_id order by t.n desc))[1],
+           (array_agg(t.last_offered_at order by t.n desc))[1]
+      into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last
+      from (select r.waitlist_entry_id, r.score, r.tier, r.added_at, r.last_offered_at,
                    row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
                                                r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
-              from slotoptim_private.score_entries(p_gap_id, p_at, v_top || v_page) as r
+              from slotoptim_private.score_entries(p_gap_id, p_at, v_page) as r
              order by n
              limit p_k) as t;
     v_top := coalesce(v_top, '{}');
     if v_found < p_k then
       v_kth := null;
     end if;
-    exit when v_page_rows < v_page_size;
+    exit when v_next_id is null;
+    exit when v_kth is not null
+          and (v_next_ub < v_kth
+               or (v_next_ub = v_kth and v_kth_last is null
+                   and (v_next_tier, v_next_added, v_next_id) > (v_kth_tier, v_kth_added, v_kth_id)));
+    -- Each page costs a scan of the bounds: pages grow, so a long walk takes few of them.
+    v_page_size := v_page_size * 4;
   end loop;
 
   return query
