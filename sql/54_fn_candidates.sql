@@ -505,6 +505,19 @@ begin
   -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
   v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
                           greatest(4 * p_k, 256));
+  -- A waitlist that fits in one page: scoring it all at once is cheaper than walking it.
+  if (select count(*) from slotoptim_private.waitlist_entry as w
+       where w.org_id = v_gap.org_id and w.status = 'active') <= v_page_size then
+    return query
+      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+             r.response_points, r.fairness_points, r.last_offered_at
+        from slotoptim_private.score_entries(p_gap_id, p_at, null) as r
+       order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
+                r.waitlist_entry_id
+       limit p_k;
+    return;
+  end if;
   loop
     with bound as (
       -- The entry filters of score_entries that need no slot (the same tests, so no candidate is

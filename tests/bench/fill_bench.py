@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from baseline_sql import apply_baseline
 from bench_dates import slot_start
 from fill.fill_practice import practice as _fixed_practice
 from psycopg import sql
@@ -193,16 +194,12 @@ def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
         sender.close()
 
 
-def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
-    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
-    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
-    import os
-    import subprocess
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
+def decide_offers(admin: str, offers: int, baseline: bool) -> tuple[str, float, int]:
+    """A broadcast to `offers` candidates: (database, seconds to decide, offers made)."""
     url = _new_db(admin)
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        if baseline:
+            apply_baseline(conn)
         import_practice(conn, practice(offers, window=False))
         _open_all_hours(conn)
         gap = conn.execute(
@@ -212,8 +209,22 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
         ).fetchone()["cancel_appointment"]
         t0 = time.perf_counter()
         conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
-        decide_seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
         made = conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"]
+    return url, seconds, int(made)
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
+    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
+    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
+    _, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
+    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
     here = Path(__file__).resolve().parent
     server = subprocess.Popen(
         [sys.executable, str(here / "standin_process.py")],
@@ -237,6 +248,9 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     return {
         "offers": made,
         "decide_seconds": decide_seconds,
+        "baseline_decide_seconds": baseline_seconds,
+        "baseline_offers": baseline_made,
+        "decide_ratio": baseline_seconds / decide_seconds,
         "sender_processes": senders,
         "send_seconds": send_seconds,
         "sent": sent,
@@ -253,6 +267,7 @@ def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20, 
     result: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         import_practice(conn, practice(50))
+        conn.execute((Path(__file__).resolve().parents[1] / "py/fill/reference_ranking.sql").read_text().encode())
         conn.execute(
             "insert into slotoptim_private.service (org_id, key, name, minutes, category)"
             " select id, 'other' || g, 'Other ' || g, 30, 'category' || g"
@@ -289,17 +304,25 @@ def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20, 
             # alternate so that load on the machine hits both alike.
             full_sql = "select * from slotoptim.candidates(%s, %s) where rank <= 10"
             bounded_sql = "select * from slotoptim.candidates(%s, %s, 10)"
+            # rank_candidates verbatim as before issue 18 (tests/py/fill/reference_ranking.sql).
+            before_sql = (
+                "select r.waitlist_entry_id from slotoptim_private.rank_candidates_reference(%s, %s) as r"
+                " join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id"
+                " order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first,"
+                " w.added_at, r.waitlist_entry_id limit 10"
+            )
             full_rows = conn.execute(full_sql, (gap, MORNING)).fetchall()
             bounded_rows = conn.execute(bounded_sql, (gap, MORNING)).fetchall()
-            samples: dict[str, list[float]] = {"full": [], "bounded": []}
+            samples: dict[str, list[float]] = {"before": [], "full": [], "bounded": []}
             for _ in range(rounds):
-                for variant, query in (("full", full_sql), ("bounded", bounded_sql)):
+                for variant, query in (("before", before_sql), ("full", full_sql), ("bounded", bounded_sql)):
                     t0 = time.perf_counter()
                     conn.execute(query, (gap, MORNING)).fetchall()
                     samples[variant].append((time.perf_counter() - t0) * 1000)
             result[f"{case}_full_top10_median_ms"] = statistics.median(samples["full"])
             result[f"{case}_bounded_top10_median_ms"] = statistics.median(samples["bounded"])
-            result[f"{case}_ratio"] = statistics.median(samples["full"]) / statistics.median(samples["bounded"])
+            result[f"{case}_before_top10_median_ms"] = statistics.median(samples["before"])
+            result[f"{case}_ratio"] = statistics.median(samples["before"]) / statistics.median(samples["bounded"])
             result[f"{case}_identical"] = full_rows == bounded_rows
         result["active_entries"] = conn.execute(
             "select count(*) as n from slotoptim_private.waitlist_entry where status = 'active'"
@@ -351,15 +374,18 @@ def main() -> None:
 
 def _print_scaling(table: dict[str, Any]) -> None:
     print(
-        "  candidates, top 10 (ms, median): entries | all want the service: full, bounded, ratio"
-        " | spread over 20 services: full, bounded, ratio | identical"
+        "  candidates, top 10 (ms, median; before = rank_candidates as before issue 18, full = all scored now,"
+        " bounded = k 10, ratio = before / bounded)"
     )
+    print("    entries | all want the service: before full bounded ratio | spread over 20 services: same | identical")
     for size, row in table.items():
         a = "all_want_this_service"
         b = "spread_over_20_services"
         print(
-            f"    {size:>16} | {row[a + '_full_top10_median_ms']:9.2f} {row[a + '_bounded_top10_median_ms']:9.2f}"
-            f" {row[a + '_ratio']:6.1f}x | {row[b + '_full_top10_median_ms']:9.2f}"
+            f"    {size:>16} | {row[a + '_before_top10_median_ms']:9.2f} {row[a + '_full_top10_median_ms']:9.2f}"
+            f" {row[a + '_bounded_top10_median_ms']:9.2f}"
+            f" {row[a + '_ratio']:6.1f}x | {row[b + '_before_top10_median_ms']:9.2f}"
+            f" {row[b + '_full_top10_median_ms']:9.2f}"
             f" {row[b + '_bounded_top10_median_ms']:9.2f} {row[b + '_ratio']:6.1f}x"
             f" | {row[a + '_identical'] and row[b + '_identical']}",
             flush=True,

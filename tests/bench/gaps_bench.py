@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from baseline_sql import apply_baseline
 from bench_dates import monday_ahead
 from psycopg import sql
 
@@ -210,6 +211,17 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
                 "agree": ours_set == naive_set,
             }
         results["scaling_one_day"] = scaling
+        # Before issue 18, in the same database and run: its service_needs and gaps_of put back.
+        apply_baseline(conn, ("44_fn_fitting_services.sql", "50_fn_gaps.sql"))
+        for n in SCALING:
+            only_first(n)
+            providers = providers_all[:n]
+            scaling[n]["before_ms"] = _median_ms(ours_all, 5)
+            scaling[n]["gain"] = scaling[n]["before_ms"] / scaling[n]["gaps_ms"]
+        only_first(200)
+        providers = providers_all[:200]
+        results["before_gaps_200_providers_one_day_ms"] = _median_ms(ours_all, 10)
+        results["before_gaps_one_provider_30_days_ms"] = _median_ms(ours_month, 30)
     results["speedup_one_provider_30_days"] = (
         results["naive_one_provider_30_days_ms"] / results["gaps_one_provider_30_days_ms"]
     )
@@ -232,9 +244,19 @@ def _print(results: dict[str, Any]) -> None:
         f"   ratio {results['speedup_200_providers_one_day']:6.1f}x"
     )
     print(f"  naive and set-based gap sets agree: {results['gap_sets_agree']}")
-    print("  scaling, one day (median ms): providers | slotoptim.gaps | naive | ratio | agree on lower/upper")
+    print(
+        f"  before issue 18 (same run): one provider, 30 days {results['before_gaps_one_provider_30_days_ms']:.2f} ms;"
+        f" 200 providers, one day {results['before_gaps_200_providers_one_day_ms']:.2f} ms"
+    )
+    print(
+        "  scaling, one day (median ms): providers | slotoptim.gaps | before issue 18 | gain | naive | ratio"
+        " | agree on lower/upper"
+    )
     for n, row in results["scaling_one_day"].items():
-        print(f"    {n:>5} | {row['gaps_ms']:9.2f} | {row['naive_ms']:10.2f} | {row['ratio']:6.1f}x | {row['agree']}")
+        print(
+            f"    {n:>5} | {row['gaps_ms']:9.2f} | {row['before_ms']:9.2f} | {row['gain']:5.1f}x"
+            f" | {row['naive_ms']:10.2f} | {row['ratio']:6.1f}x | {row['agree']}"
+        )
 
 
 def main() -> int:
