@@ -22,6 +22,7 @@ from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_gua
 from slotoptim.api.db import Database
 from slotoptim.api.errors import EXCEPTION_HANDLERS
 from slotoptim.api.frontdoor import front_door
+from slotoptim.api.keycache import ApiKeyCache
 from slotoptim.api.metrics import Metrics
 from slotoptim.api.middleware import check_request, request_metrics
 from slotoptim.api.oidc import OidcVerifier
@@ -64,6 +65,8 @@ def create_app(settings: ApiSettings) -> Litestar:
         else redis.Redis.from_url(settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     )
     oidc = None if settings.oidc is None else OidcVerifier(settings.oidc)
+    # API keys proven in the last few seconds; emptied on any key change (NOTIFY).
+    keys = ApiKeyCache(settings.database_url)
     # The process's one LISTEN connection for the live queue pages.
     hub = QueueHub(settings.database_url, lambda topic: board_for(db, topic, settings.clock()))
     state = State(
@@ -74,7 +77,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             "redis": cache,
             "clock": settings.clock,
             "metrics": Metrics(db, per_org=settings.metrics_per_org),
-            "authenticator": Authenticator(db, oidc),
+            "authenticator": Authenticator(db, oidc, keys),
             "queue_hub": hub,
         }
     )
@@ -82,6 +85,7 @@ def create_app(settings: ApiSettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         db.open()
+        keys.start()
         await hub.start()
         if read_db is not db:
             read_db.open()
@@ -91,6 +95,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             if read_db is not db:
                 read_db.close()
             await hub.stop()
+            keys.stop()
             db.close()
             if cache is not None:
                 cache.close()

@@ -21,6 +21,7 @@ from litestar.middleware.authentication import AbstractAuthenticationMiddleware,
 from slotoptim.api.apikeys import find_key, looks_like_key
 from slotoptim.api.db import Database
 from slotoptim.api.identity import Identity, Role, at_least
+from slotoptim.api.keycache import ApiKeyCache
 from slotoptim.api.oidc import OidcVerifier, TokenRejected
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="slotoptim"'}
@@ -33,19 +34,34 @@ def unauthorized(detail: str) -> NotAuthorizedException:
 
 
 class Authenticator:
-    def __init__(self, db: Database, oidc: OidcVerifier | None) -> None:
+    def __init__(self, db: Database, oidc: OidcVerifier | None, keys: ApiKeyCache | None = None) -> None:
         self.db = db
         self.oidc = oidc
+        self.keys = keys
         self._orgs: dict[str, tuple[int | None, float]] = {}
         self._lock = threading.Lock()
+
+    def cached(self, authorization: str | None, api_key: str | None) -> Identity | None:
+        """The identity of an API key found in the key cache (no database, no thread), else None."""
+        if self.keys is None:
+            return None
+        try:
+            token = _credential(authorization, api_key)
+        except NotAuthorizedException:
+            return None
+        key = self.keys.get(token) if looks_like_key(token) else None
+        return None if key is None else Identity(key.org_id, key.org_key, key.role, "api_key", str(key.id))
 
     def authenticate(self, authorization: str | None, api_key: str | None) -> Identity:
         token = _credential(authorization, api_key)
         if looks_like_key(token):
+            started = time.monotonic()
             with self.db.owner() as conn:
                 key = find_key(conn, token)
             if key is None:
                 raise unauthorized("invalid or revoked API key")
+            if self.keys is not None:
+                self.keys.put(token, key, started)
             return Identity(key.org_id, key.org_key, key.role, "api_key", str(key.id))
         if self.oidc is None:
             raise unauthorized("bearer tokens are not configured on this server; use an API key")
@@ -97,6 +113,9 @@ def _credential(authorization: str | None, api_key: str | None) -> str:
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         authenticator: Authenticator = connection.app.state.authenticator
+        identity = authenticator.cached(connection.headers.get("authorization"), connection.headers.get("x-api-key"))
+        if identity is not None:
+            return AuthenticationResult(user=identity, auth=None)
         identity = await anyio.to_thread.run_sync(
             authenticator.authenticate, connection.headers.get("authorization"), connection.headers.get("x-api-key")
         )

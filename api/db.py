@@ -38,12 +38,10 @@ Conn = psycopg.Connection[DictRow]
 
 APP_ROLE = "slotoptim_app"
 _SET_CONTEXT = "select set_config('slotoptim.org_id', %s, {local}), set_config('slotoptim.actor', %s, {local})"
-SET_CONTEXT_LOCAL = _SET_CONTEXT.format(local="true")
 SET_CONTEXT_SESSION = _SET_CONTEXT.format(local="false")
 # A request's statements may not run longer than this (57014 becomes a 503).
-STATEMENT_TIMEOUT = "set local statement_timeout = '15s'"
+STATEMENT_TIMEOUT_VALUE = "15s"
 _ROLE_RECHECK_SECONDS = 30.0
-SET_LOCAL_ROLE = sql.SQL("set local role {}").format(sql.Identifier(APP_ROLE))
 SET_SESSION_ROLE = sql.SQL("set role {}").format(sql.Identifier(APP_ROLE))
 
 
@@ -198,12 +196,20 @@ class Database:
     def enter_organisation(self, conn: Conn, ctx: DbContext) -> None:
         """Inside an owner() transaction: from here on, act for one organisation as the
         application role (used once a webhook has been routed)."""
-        conn.execute(SET_CONTEXT_LOCAL, (str(ctx.org_id), ctx.actor.as_json()))
-        conn.execute(STATEMENT_TIMEOUT)
+        # One round trip (there were four): the organisation, the actor, the statement timeout, the
+        # clock and the role, all transaction-local. set_config('role', ...) is SET LOCAL ROLE.
+        settings = [
+            "set_config('slotoptim.org_id', %s, true)",
+            "set_config('slotoptim.actor', %s, true)",
+            f"set_config('statement_timeout', '{STATEMENT_TIMEOUT_VALUE}', true)",
+        ]
+        params = [str(ctx.org_id), ctx.actor.as_json()]
         if self.clock is not None:
-            conn.execute("select set_config('slotoptim.clock', %s, true)", (self.clock().isoformat(),))
+            settings.append("set_config('slotoptim.clock', %s, true)")
+            params.append(self.clock().isoformat())
         if self._use_app_role(conn):
-            conn.execute(SET_LOCAL_ROLE)
+            settings.append(f"set_config('role', '{APP_ROLE}', true)")
+        conn.execute("select " + ", ".join(settings), params)
 
     def leave_organisation(self, conn: Conn) -> None:
         """Back to the owner, acting for no organisation (the actor stays for the audit trail)."""

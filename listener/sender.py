@@ -132,6 +132,9 @@ class Sender:
         self.pool = self._new_pool()
         self.rng = random.Random()
         self._key: bytes | None = None
+        # One thread pool for the sender's life: a new one per batch cost its thread starts on
+        # every pass of the engine.
+        self._threads = ThreadPoolExecutor(max_workers=self.config.threads, thread_name_prefix="slotoptim-send")
 
     def _new_pool(self) -> ConnectionPool:
         # Checked on borrow: after a database restart every pooled connection is dead, and without
@@ -154,6 +157,7 @@ class Sender:
         old.close(timeout=1.0)
 
     def close(self) -> None:
+        self._threads.shutdown(wait=True)
         self.pool.close()
 
     def _signing_key(self, conn: psycopg.Connection[Any]) -> bytes:
@@ -174,9 +178,28 @@ class Sender:
             ids = [int(r["id"]) for r in claimed]
             facts = cur.execute(FACTS, (ids,)).fetchall()
             key = self._signing_key(conn)
-        with ThreadPoolExecutor(max_workers=self.config.threads) as pool:
-            list(pool.map(lambda row: self._deliver(row, key), facts))
+        sent: list[tuple[int, str, str]] = []
+        list(self._threads.map(lambda row: self._deliver(row, key, sent), facts))
+        self._record_sent(sent)
         return len(ids)
+
+    def _record_sent(self, sent: list[tuple[int, str, str]]) -> None:
+        """The batch's successful sends in one round trip (slotoptim.message_sent per row). A row
+        whose provider id is already recorded fails the statement: then row by row, as before.
+        Until recorded, each row still carries its attempt id, so a crash here is reconciled."""
+        if not sent:
+            return
+        at = self.clock()
+        try:
+            with self.pool.connection() as conn:
+                conn.execute(
+                    "select slotoptim.message_sent(s.id, s.provider_id, s.body, %s)"
+                    " from unnest(%s::bigint[], %s::text[], %s::text[]) as s(id, provider_id, body)",
+                    (at, [m for m, _, _ in sent], [p for _, p, _ in sent], [b for _, _, b in sent]),
+                )
+        except psycopg.errors.UniqueViolation:
+            for message_id, provider_id, body in sent:
+                self._record_one_sent(message_id, provider_id, body)
 
     def drain(self, limit: int = 1000) -> int:
         total = 0
@@ -272,7 +295,7 @@ class Sender:
             return False
         return bool(row["offer_status"] != "open" or row["expires_at"] <= self.clock())
 
-    def _deliver(self, row: dict[str, Any], key: bytes) -> None:
+    def _deliver(self, row: dict[str, Any], key: bytes, sent: list[tuple[int, str, str]] | None = None) -> None:
         message = self._outbound(row, key)
         channel = self.channels.get(row["channel"]) or self.channels["console"]
         reconcilable = channel if isinstance(channel, ReconcilableChannel) else None
@@ -288,7 +311,7 @@ class Sender:
         if self._offer_closed(row):
             self._sql("select slotoptim.message_expired(%s, %s)", (row["id"], "offer no longer open when due"))
             return
-        self._send(row, message, channel, reconcilable, account)
+        self._send(row, message, channel, reconcilable, account, sent)
 
     def _reconcile(
         self, row: dict[str, Any], message: OutboundMessage, channel: ReconcilableChannel, account: str
@@ -329,6 +352,7 @@ class Sender:
         channel: Channel,
         reconcilable: ReconcilableChannel | None,
         account: str,
+        sent: list[tuple[int, str, str]] | None = None,
     ) -> None:
         wait = self._wait_for_rate(account)
         if wait is not None:
@@ -371,18 +395,21 @@ class Sender:
             )
             return
         self.limiter.succeeded(account)
+        if sent is not None:
+            sent.append((int(row["id"]), result.provider_id, message.body))  # recorded with the batch
+            return
+        self._record_one_sent(int(row["id"]), result.provider_id, message.body)
+
+    def _record_one_sent(self, message_id: int, provider_id: str, body: str) -> None:
         try:
-            self._sql(
-                "select slotoptim.message_sent(%s, %s, %s, %s)",
-                (row["id"], result.provider_id, message.body, self.clock()),
-            )
+            self._sql("select slotoptim.message_sent(%s, %s, %s, %s)", (message_id, provider_id, body, self.clock()))
         except psycopg.errors.UniqueViolation:
             # The provider gave an id we already recorded: this was a resend of a delivered
             # message. Mark it so and never send it again.
             self._sql(
                 "update slotoptim_private.message set status = 'cancelled', last_error = 'duplicate provider id',"
                 " attempt_id = null, locked_by = null, locked_until = null where id = %s returning id",
-                (row["id"],),
+                (message_id,),
             )
 
     def _record_unconfirmed(self, row: dict[str, Any], body: str, why: str) -> None:

@@ -25,4 +25,4 @@ as $$
 $$;
 
 comment on function slotoptim_private.engine_channel(text) is
-  'The LISTEN/NOTIFY channel of the engine for kind gap, outbox, external (calendar and EHR sync) or queue (check-in screens): slotoptim_<kind>_<secret>. Not for analysts.';
+  'The LISTEN/NOTIFY channel of the engine for kind gap, outbox, external (calendar and EHR sync), queue (check-in screens) or api_key (the key caches of the API processes): slotoptim_<kind>_<secret>. Not for analysts.';

@@ -113,7 +113,15 @@ begin atomic
    limit 1;
 end;
 
-create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz)
+-- rank_candidates gained p_k (with a default): the two-argument form is replaced, not overloaded.
+drop function if exists slotoptim_private.rank_candidates(bigint, timestamptz);
+
+-- The scoring of rank_candidates, over the active entries of p_entry_ids (null: all of them): one
+-- row per customer (their best entry), in no particular order, with the entry's added_at for the
+-- final ordering. Scores do not depend on which entries are scored together (the longest wait is
+-- over every active entry of the organisation), so scoring a subset gives each entry the score the
+-- full ranking gives it; rank_candidates relies on that to score entries in batches.
+create or replace function slotoptim_private.score_entries(p_gap_id bigint, p_at timestamptz, p_entry_ids bigint[])
 returns table (
   waitlist_entry_id bigint,
   customer_id bigint,
@@ -130,7 +138,8 @@ returns table (
   lead_points integer,
   response_points integer,
   fairness_points integer,
-  last_offered_at timestamptz
+  last_offered_at timestamptz,
+  added_at timestamptz
 )
 language sql
 stable
@@ -180,9 +189,10 @@ as $$
      where s.category in (select f.category from fitting as f)
   ),
   longest as materialized (
-    select greatest(extract(epoch from p_at - min(w.added_at)), 1) as seconds
-      from gap
-      join slotoptim_private.waitlist_entry as w on w.org_id = gap.org_id and w.status = 'active'
+    -- The oldest active entry of the organisation (one probe of waitlist_entry_active_added_idx).
+    select greatest(extract(epoch from p_at - (
+             select min(w.added_at) from slotoptim_private.waitlist_entry as w
+              where w.org_id = (select gap.org_id from gap) and w.status = 'active')), 1) as seconds
   ),
   entry as (
     -- Cheap column tests first, on the local date where the gap starts (the exact slot is
@@ -195,10 +205,24 @@ as $$
            coalesce(c.timezone, gap.org_tz) as tz
       from gap
       cross join compatible
-      join slotoptim_private.waitlist_entry as w
-        on w.org_id = gap.org_id
-       and w.status = 'active'
-       and w.service_ids && compatible.ids
+      -- Every active entry asking for a compatible service, or only those of p_entry_ids (by
+      -- their ids: a scan of every entry per page made the bounded ranking slower than the full).
+      cross join lateral (
+        select w0.*
+          from slotoptim_private.waitlist_entry as w0
+         where p_entry_ids is null
+           and w0.org_id = gap.org_id
+           and w0.status = 'active'
+           and w0.service_ids && compatible.ids
+        union all
+        select w1.*
+          from slotoptim_private.waitlist_entry as w1
+         where p_entry_ids is not null
+           and w1.id = any (p_entry_ids)
+           and w1.org_id = gap.org_id
+           and w1.status = 'active'
+           and w1.service_ids && compatible.ids
+      ) as w
       join slotoptim_private.customer as c on c.id = w.customer_id
      where c.opted_out_at is null
        and not (gap.provider_id = any (w.excluded_provider_ids))
@@ -331,17 +355,24 @@ as $$
          s.best_channel,
          s.best_channel = 'email',
          s.tier,
-         round((gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
-                + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-                + gap.weight_fairness * least(greatest(s.f_points, 0), 100)
-                + gap.weight_earlier * coalesce(s.e_points, 0))::numeric  -- move-up hook (issue 12)
-               / greatest(gap.weight_time + gap.weight_provider + gap.weight_service + gap.weight_travel
-                          + gap.weight_lead + gap.weight_response + gap.weight_fairness
-                          + case when s.e_points is null then 0 else gap.weight_earlier end, 1), 2),
-         s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, least(greatest(s.f_points, 0), 100),
-         recent.last_at
+         round(ws.weighted::numeric / ws.weight_sum, 2),
+         s.t_points, s.p_points, s.v_points, s.g_points, s.l_points, s.h_points, ws.fairness,
+         recent.last_at,
+         s.added_at
     from scored as s
     cross join gap
+    -- The weighted sum once per row (it is both the score and the sort key).
+    cross join lateral (
+      select least(greatest(s.f_points, 0), 100) as fairness,
+             gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
+             + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
+             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)
+             + gap.weight_earlier * coalesce(s.e_points, 0) as weighted,  -- move-up hook (issue 12)
+             -- A move-up candidate's mean also weighs how much earlier the slot is (issue 12).
+             greatest(gap.weight_time + gap.weight_provider + gap.weight_service + gap.weight_travel
+                      + gap.weight_lead + gap.weight_response + gap.weight_fairness
+                      + case when s.e_points is null then 0 else gap.weight_earlier end, 1) as weight_sum
+    ) as ws
     left join lateral (
       select max(o.created_at) as last_at,
              count(*) filter (where o.created_at > p_at - interval '1 day') as today,
@@ -363,13 +394,271 @@ as $$
      -- Move-up hook (issue 12): the chain guards (earlier only, same service, cool-down, no cycle).
      and (s.moveup_appointment_id is null
           or slotoptim_private.moveup_allowed(s.id, s.chosen_service_id, gap.id, s.slot_start, p_at))
-   order by s.customer_id,
-            (gap.weight_time * s.t_points + gap.weight_provider * s.p_points + gap.weight_service * s.v_points
-             + gap.weight_travel * s.g_points + gap.weight_lead * s.l_points + gap.weight_response * s.h_points
-             + gap.weight_fairness * least(greatest(s.f_points, 0), 100)
-             + gap.weight_earlier * coalesce(s.e_points, 0)) desc,  -- move-up hook (issue 12)
-            s.id;
+   order by s.customer_id, ws.weighted desc, s.id;
 $$;
+
+comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[]) is
+  'The scored candidates of a gap among the given active entries (null: all): one row per customer, unordered.';
+
+-- The ranked candidates of a gap: every one (p_k null, one row per customer in no particular order)
+-- or the best p_k in rank order (score, tier, last offered, added, entry), which equal the first p_k
+-- of the full ranking.
+--
+-- Bounded path: each entry's score has an upper bound from its static parts (provider, service,
+-- travel, responsiveness, wait) with full marks for the parts that depend on the slot (time, lead).
+-- Entries that pass the filters needing no slot are scored in pages in order of (bound, tier,
+-- added_at); once p_k candidates are known, an entry can still enter only with a higher bound than
+-- the k-th score, or an equal one and a better tier/added_at when the k-th was never offered
+-- anything; the walk stops at the first entry that cannot (pages grow fourfold each time). Only entries asking for a compatible service
+-- are walked (the GIN index on service_ids). The rest of the candidates' filters apply in
+-- score_entries, which sees the top p_k found so far again with each page, together with every
+-- entry of the page's customers (each customer stands by their best entry).
+create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz, p_k integer default null)
+returns table (
+  waitlist_entry_id bigint,
+  customer_id bigint,
+  service_id bigint,
+  slot tstzrange,
+  channel text,
+  channel_is_email_only boolean,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  last_offered_at timestamptz
+)
+language plpgsql
+stable
+set search_path = ''
+-- Planned with the actual values each time: a generic plan guessed 2 entries wanting the gap's
+-- services where there were 20,000, and looked every customer up one by one.
+set plan_cache_mode = force_custom_plan
+as $$
+declare
+  v_gap record;
+  v_fitting bigint[];
+  v_compatible bigint[];
+  v_longest numeric;
+  v_page_size integer;
+  v_page bigint[];
+  v_customers bigint[];
+  v_page_rows integer;
+  v_last_ub numeric;
+  v_last_tier integer;
+  v_last_added timestamptz;
+  v_last_id bigint;
+  v_next_ub numeric;
+  v_next_tier integer;
+  v_next_added timestamptz;
+  v_next_id bigint;
+  v_top bigint[] := '{}';
+  v_kth numeric;
+  v_kth_tier integer;
+  v_kth_added timestamptz;
+  v_kth_id bigint;
+  v_kth_last timestamptz;
+  v_found integer;
+begin
+  if p_k is null then
+    return query
+      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+             r.response_points, r.fairness_points, r.last_offered_at
+        from slotoptim_private.score_entries(p_gap_id, p_at, null) as r;
+    return;
+  end if;
+  if p_k <= 0 then
+    return;
+  end if;
+
+  select g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends, o.timezone as org_tz,
+         extract(isodow from greatest(lower(g.during), p_at) at time zone o.timezone)::smallint as org_first_dow,
+         extract(isodow from upper(g.during) at time zone o.timezone)::smallint as org_last_dow,
+         (greatest(lower(g.during), p_at) at time zone o.timezone)::date as org_first_date,
+         (upper(g.during) at time zone o.timezone)::date as org_last_date,
+         st.weight_time, st.weight_provider, st.weight_service, st.weight_travel, st.weight_lead,
+         st.weight_response, st.weight_fairness, st.fatigue_ignored_limit,
+         st.weight_time + st.weight_provider + st.weight_service + st.weight_travel + st.weight_lead
+           + st.weight_response + st.weight_fairness as weight_sum,
+         st.weight_earlier  -- move-up hook (issue 12)
+    into v_gap
+    from slotoptim_private.gap as g
+    join slotoptim_private.organisation as o on o.id = g.org_id
+    join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
+   where g.id = p_gap_id
+     and g.status in ('open', 'offering')
+     and upper(g.during) > p_at;
+  if not found then
+    return;
+  end if;
+
+  -- The same fitting services, compatible services and longest wait as score_entries.
+  select coalesce(array_agg(s.id), '{}') into v_fitting
+    from slotoptim_private.service_needs(array[v_gap.provider_id]) as n
+    join slotoptim_private.service as s on s.org_id = v_gap.org_id and s.key = n.service_key
+   where n.need_minutes * 60 <= extract(epoch from v_gap.ends - greatest(v_gap.starts, p_at));
+  select coalesce(array_agg(s.id), '{}') into v_compatible
+    from slotoptim_private.service as s
+   where s.org_id = v_gap.org_id
+     and s.category in (select f.category from slotoptim_private.service as f where f.id = any (v_fitting));
+  if cardinality(v_compatible) = 0 then
+    return;
+  end if;
+  select greatest(extract(epoch from p_at - min(w.added_at)), 1) into v_longest
+    from slotoptim_private.waitlist_entry as w
+   where w.org_id = v_gap.org_id and w.status = 'active';
+
+  -- Pages a few times the wave: most waves end after the first.
+  -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
+  v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
+                          greatest(4 * p_k, 256));
+  -- A waitlist that fits in one page: scoring it all at once is cheaper than walking it.
+  if (select count(*) from slotoptim_private.waitlist_entry as w
+       where w.org_id = v_gap.org_id and w.status = 'active') <= v_page_size then
+    return query
+      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+             r.response_points, r.fairness_points, r.last_offered_at
+        from slotoptim_private.score_entries(p_gap_id, p_at, null) as r
+       order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
+                r.waitlist_entry_id
+       limit p_k;
+    return;
+  end if;
+  loop
+    with bound as (
+      -- The entry filters of score_entries that need no slot (the same tests, so no candidate is
+      -- lost), with each entry's bound and its static tie-breaks.
+      select w.id, w.customer_id, slotoptim_private.tier_rank(w.tier) as tier_rank, w.added_at,
+             round((v_gap.weight_time * 100
+                    + v_gap.weight_provider
+                      * case when w.provider_ids is null or v_gap.provider_id = any (w.provider_ids) then 100 else 40 end
+                    + v_gap.weight_service * case when w.service_ids && v_fitting then 100 else 60 end
+                    + v_gap.weight_travel
+                      * case when w.travel_minutes is null then 100
+                             else greatest(0, round(100 * (1 - w.travel_minutes::numeric
+                                                           / greatest(coalesce(w.max_travel_minutes, 60), 1))))
+                        end::integer
+                    + v_gap.weight_lead * 100
+                    + v_gap.weight_response
+                      * case when w.offers_received = 0 then 70
+                             else round(100.0 * w.offers_accepted / w.offers_received)::integer end
+                    + v_gap.weight_fairness
+                      * least(greatest(round(100 * extract(epoch from p_at - w.added_at) / v_longest)::integer, 0), 100)
+                    -- Move-up hook (issue 12): full marks for "earlier", weighed in as score_entries does.
+                    + case when w.moveup_appointment_id is null then 0 else v_gap.weight_earlier * 100 end
+                   )::numeric
+                   / greatest(v_gap.weight_sum
+                              + case when w.moveup_appointment_id is null then 0 else v_gap.weight_earlier end, 1),
+                   2) as ub
+        from slotoptim_private.waitlist_entry as w
+        join slotoptim_private.customer as c on c.id = w.customer_id
+       where w.org_id = v_gap.org_id
+         and w.status = 'active'
+         and w.service_ids && v_compatible
+         and c.opted_out_at is null
+         and not (v_gap.provider_id = any (w.excluded_provider_ids))
+         and w.consecutive_ignored < v_gap.fatigue_ignored_limit
+         and v_gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
+         -- Customers without a zone of their own (most) use the organisation's day, computed once.
+         and (w.preferred_days is null
+              or case when c.timezone is null
+                      then v_gap.org_first_dow = any (w.preferred_days) or v_gap.org_last_dow = any (w.preferred_days)
+                      else extract(isodow from greatest(v_gap.starts, p_at) at time zone c.timezone)::smallint
+                             = any (w.preferred_days)
+                        or extract(isodow from v_gap.ends at time zone c.timezone)::smallint = any (w.preferred_days)
+                 end)
+         and (w.latest_date is null
+              or case when c.timezone is null then v_gap.org_first_date
+                      else (greatest(v_gap.starts, p_at) at time zone c.timezone)::date end <= w.latest_date)
+         and (w.earliest_date is null
+              or case when c.timezone is null then v_gap.org_last_date
+                      else (v_gap.ends at time zone c.timezone)::date end >= w.earliest_date)
+         and (c.consent_sms or c.consent_whatsapp or c.consent_email)
+    ),
+    page as (
+      -- In the final order's terms: bound, then tier and added_at (no entry is known to have been
+      -- offered less recently than the k-th when that one never was). Only entries that may
+      -- still beat the k-th: a higher bound, or an equal one with a better tie-break.
+      select b.id, b.customer_id, b.ub, b.tier_rank, b.added_at
+        from bound as b
+       where (v_kth is null or b.ub > v_kth
+              or (b.ub = v_kth and (v_kth_last is not null
+                                    or (b.tier_rank, b.added_at, b.id) < (v_kth_tier, v_kth_added, v_kth_id))))
+         and (v_last_ub is null or b.ub < v_last_ub
+              or (b.ub = v_last_ub and (b.tier_rank, b.added_at, b.id) > (v_last_tier, v_last_added, v_last_id)))
+       order by b.ub desc, b.tier_rank, b.added_at, b.id
+       limit v_page_size + 1
+    ),
+    ordered as (
+      select p.*, row_number() over (order by p.ub desc, p.tier_rank, p.added_at, p.id) as n from page as p
+    )
+    -- The row after the page is only looked at: if it cannot beat the k-th, nothing after it can.
+    select array_agg(o.id) filter (where o.n <= v_page_size),
+           array_agg(distinct o.customer_id) filter (where o.n <= v_page_size),
+           count(*) filter (where o.n <= v_page_size),
+           (array_agg(o.ub order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.tier_rank order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.added_at order by o.n desc) filter (where o.n <= v_page_size))[1],
+           (array_agg(o.id order by o.n desc) filter (where o.n <= v_page_size))[1],
+           max(o.ub) filter (where o.n > v_page_size), max(o.tier_rank) filter (where o.n > v_page_size),
+           max(o.added_at) filter (where o.n > v_page_size), max(o.id) filter (where o.n > v_page_size)
+      into v_page, v_customers, v_page_rows, v_last_ub, v_last_tier, v_last_added, v_last_id,
+           v_next_ub, v_next_tier, v_next_added, v_next_id
+      from ordered as o;
+    exit when v_page is null;
+    -- A customer is represented by their best entry, and a worse entry of theirs may still win a
+    -- tie-break (tier, wait) that their best one loses: so every entry of the page's customers is
+    -- scored with it, and the best one stands for them.
+    v_page := array(select distinct x.id
+                      from (select unnest(v_top || v_page) as id
+                            union all
+                            select w.id from slotoptim_private.waitlist_entry as w
+                             where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
+                               and w.status = 'active') as x);
+
+    select array_agg(t.waitlist_entry_id order by t.n), count(*),
+           (array_agg(t.score order by t.n desc))[1], (array_agg(slotoptim_private.tier_rank(t.tier) order by t.n desc))[1],
+           (array_agg(t.added_at order by t.n desc))[1], (array_agg(t.waitlist_entry_id order by t.n desc))[1],
+           (array_agg(t.last_offered_at order by t.n desc))[1]
+      into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last
+      from (select r.waitlist_entry_id, r.score, r.tier, r.added_at, r.last_offered_at,
+                   row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                               r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
+              from slotoptim_private.score_entries(p_gap_id, p_at, v_page) as r
+             order by n
+             limit p_k) as t;
+    v_top := coalesce(v_top, '{}');
+    if v_found < p_k then
+      v_kth := null;
+    end if;
+    exit when v_next_id is null;
+    exit when v_kth is not null
+          and (v_next_ub < v_kth
+               or (v_next_ub = v_kth and v_kth_last is null
+                   and (v_next_tier, v_next_added, v_next_id) > (v_kth_tier, v_kth_added, v_kth_id)));
+    -- Each page costs a scan of the bounds: pages grow, so a long walk takes few of them.
+    v_page_size := v_page_size * 4;
+  end loop;
+
+  return query
+    select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+           r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+           r.response_points, r.fairness_points, r.last_offered_at
+      from slotoptim_private.score_entries(p_gap_id, p_at, v_top) as r
+     order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
+              r.waitlist_entry_id;
+end;
+$$;
+
+comment on function slotoptim_private.rank_candidates(bigint, timestamptz, integer) is
+  'The ranked candidates of a gap: all of them (k null, unordered) or the best k in rank order, found by '
+  'scoring entries in order of a score bound and stopping when no unscored entry can beat the k-th.';
 
 -- Tier priority: a higher tier goes first among equal scores.
 create or replace function slotoptim_private.tier_rank(p_tier text)
@@ -379,7 +668,54 @@ immutable
 parallel safe
 return case p_tier when 'platinum' then 1 when 'gold' then 2 when 'silver' then 3 else 4 end;
 
--- The ranked candidate list of a gap, each row explaining its score.
+-- The ranked candidate list of a gap, each row explaining its score; `top`: only the first `top`
+-- ranks (the bounded ranking: the engine's path), null: all of them. The organisation check runs
+-- once per call, not per row.
+create or replace function slotoptim.candidates(gap_id bigint, at timestamptz, top integer)
+returns table (
+  rank integer,
+  customer_key text,
+  entry_key text,
+  service_key text,
+  slot tstzrange,
+  channel text,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  above_threshold boolean
+)
+language sql
+stable
+set search_path = ''
+as $$
+  with caller as materialized (
+    select slotoptim_private.current_org() as org_id
+  )
+  select (row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                      r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id))::integer,
+         c.key, w.key, s.key, r.slot, r.channel, r.tier, r.score,
+         r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+         r.response_points, r.fairness_points,
+         r.score >= st.score_threshold
+    from caller
+    cross join slotoptim_private.rank_candidates(candidates.gap_id, candidates.at, candidates.top) as r
+    join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
+    join slotoptim_private.customer as c on c.id = r.customer_id
+    join slotoptim_private.service as s on s.id = r.service_id
+    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
+   where caller.org_id is null or w.org_id = caller.org_id
+   order by 1;
+$$;
+
+comment on function slotoptim.candidates(bigint, timestamptz, integer) is
+  'The first `top` ranked waitlist candidates for a gap at a given time (null: all), each with its score''s points.';
+
 create or replace function slotoptim.candidates(gap_id bigint, at timestamptz default now())
 returns table (
   rank integer,
@@ -403,19 +739,7 @@ language sql
 stable
 set search_path = ''
 as $$
-  select (row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
-                                      r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id))::integer,
-         c.key, w.key, s.key, r.slot, r.channel, r.tier, r.score,
-         r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
-         r.response_points, r.fairness_points,
-         r.score >= st.score_threshold
-    from slotoptim_private.rank_candidates(candidates.gap_id, candidates.at) as r
-    join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
-    join slotoptim_private.customer as c on c.id = r.customer_id
-    join slotoptim_private.service as s on s.id = r.service_id
-    join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
-   where slotoptim_private.current_org() is null or w.org_id = slotoptim_private.current_org()
-   order by 1;
+  select * from slotoptim.candidates(candidates.gap_id, candidates.at, null::integer);
 $$;
 
 comment on function slotoptim.candidates(bigint, timestamptz) is

@@ -22,53 +22,77 @@ declare
   v_campaign slotoptim_private.offer_campaign;
   v_settings slotoptim_private.organisation_settings;
   v_org_tz text;
-  v_candidate record;
-  v_send_at timestamptz;
-  v_offer_id bigint;
+  v_k integer := p_limit;
   v_made integer := 0;
+  v_batch integer;
+  v_ranked integer;
 begin
   select * into v_campaign from slotoptim_private.offer_campaign where id = p_campaign_id;
   select * into v_settings from slotoptim_private.organisation_settings where org_id = v_campaign.org_id;
   select timezone into v_org_tz from slotoptim_private.organisation where id = v_campaign.org_id;
 
-  for v_candidate in
-    select r.*, c.timezone as customer_tz, c.phone, c.email
-      from slotoptim_private.rank_candidates(v_campaign.gap_id, p_at) as r
-      join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
-      join slotoptim_private.customer as c on c.id = r.customer_id
-     where r.score >= p_min_score
-       and (p_allow_email or not r.channel_is_email_only or lower(r.slot) - p_at >= interval '24 hours')
-     order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, w.added_at,
-              r.waitlist_entry_id
+  -- One statement per wave: the best p_limit candidates (all with no limit) that pass the wave's
+  -- filters get their offer, their message and their count. The bounded ranking returns the best
+  -- v_k; when the filters drop some of them and more may exist, the next round asks for more
+  -- (those offered are no candidates any more: the ranking of the rest is unchanged).
   loop
-    exit when p_limit is not null and v_made >= p_limit;
-    v_send_at := slotoptim_private.next_send_time(
-      p_at, coalesce(v_candidate.customer_tz, v_org_tz), v_settings.send_window_start, v_settings.send_window_end);
-    continue when v_send_at + p_window > lower(v_candidate.slot);
-
-    insert into slotoptim_private.offer (
-      org_id, campaign_id, gap_id, waitlist_entry_id, customer_id, service_id, slot, wave, score, score_detail,
-      channel, status, created_at, send_at, expires_at)
-    values (
-      v_campaign.org_id, v_campaign.id, v_campaign.gap_id, v_candidate.waitlist_entry_id, v_candidate.customer_id,
-      v_candidate.service_id, v_candidate.slot, v_campaign.wave, v_candidate.score,
-      pg_catalog.jsonb_build_object(
-        'time', v_candidate.time_points, 'provider', v_candidate.provider_points,
-        'service', v_candidate.service_points, 'travel', v_candidate.travel_points,
-        'lead', v_candidate.lead_points, 'response', v_candidate.response_points,
-        'fairness', v_candidate.fairness_points),
-      v_candidate.channel, 'open', p_at, v_send_at, v_send_at + p_window)
-    returning id into v_offer_id;
-
-    insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, not_before, created_at)
-    values (v_campaign.org_id, v_candidate.customer_id, v_offer_id, 'offer', v_candidate.channel,
-            case when v_candidate.channel = 'email' then v_candidate.email else v_candidate.phone end,
-            v_send_at, p_at);
-
-    update slotoptim_private.waitlist_entry
-       set offers_received = offers_received + 1
-     where id = v_candidate.waitlist_entry_id;
-    v_made := v_made + 1;
+    with ranked as materialized (
+      select r.* from slotoptim_private.rank_candidates(v_campaign.gap_id, p_at, v_k) as r
+    ),
+    eligible as (
+      select r.*, c.phone, c.email, w.added_at,
+             slotoptim_private.next_send_time(p_at, coalesce(c.timezone, v_org_tz), v_settings.send_window_start,
+                                             v_settings.send_window_end) as send_at
+        from ranked as r
+        join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
+        join slotoptim_private.customer as c on c.id = r.customer_id
+       where r.score >= p_min_score
+         and (p_allow_email or not r.channel_is_email_only or lower(r.slot) - p_at >= interval '24 hours')
+    ),
+    chosen as materialized (
+      -- A candidate whose send window opens too late for the offer to run its course is skipped.
+      select e.*,
+             row_number() over (order by e.score desc, slotoptim_private.tier_rank(e.tier),
+                                         e.last_offered_at asc nulls first, e.added_at, e.waitlist_entry_id) as n
+        from eligible as e
+       where e.send_at + p_window <= lower(e.slot)
+       order by n
+       limit case when p_limit is null then null else p_limit - v_made end
+    ),
+    offers as (
+      insert into slotoptim_private.offer (
+        org_id, campaign_id, gap_id, waitlist_entry_id, customer_id, service_id, slot, wave, score, score_detail,
+        channel, status, created_at, send_at, expires_at)
+      select v_campaign.org_id, v_campaign.id, v_campaign.gap_id, ch.waitlist_entry_id, ch.customer_id,
+             ch.service_id, ch.slot, v_campaign.wave, ch.score,
+             pg_catalog.jsonb_build_object(
+               'time', ch.time_points, 'provider', ch.provider_points, 'service', ch.service_points,
+               'travel', ch.travel_points, 'lead', ch.lead_points, 'response', ch.response_points,
+               'fairness', ch.fairness_points),
+             ch.channel, 'open', p_at, ch.send_at, ch.send_at + p_window
+        from chosen as ch
+       order by ch.n
+      returning id, waitlist_entry_id
+    ),
+    messages as (
+      insert into slotoptim_private.message (org_id, customer_id, offer_id, kind, channel, to_address, not_before,
+                                             created_at)
+      select v_campaign.org_id, ch.customer_id, o.id, 'offer', ch.channel,
+             case when ch.channel = 'email' then ch.email else ch.phone end, ch.send_at, p_at
+        from offers as o
+        join chosen as ch on ch.waitlist_entry_id = o.waitlist_entry_id
+       order by o.id
+    ),
+    counted as (
+      update slotoptim_private.waitlist_entry as w
+         set offers_received = w.offers_received + 1
+        from offers as o
+       where w.id = o.waitlist_entry_id
+    )
+    select (select count(*) from offers), (select count(*) from ranked) into v_batch, v_ranked;
+    v_made := v_made + v_batch;
+    exit when v_k is null or v_made >= p_limit or v_ranked < v_k;
+    v_k := v_k * 4;
   end loop;
 
   if v_made > 0 then

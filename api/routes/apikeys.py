@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -65,7 +66,11 @@ class ApiKeyController(Controller):
         sync_to_thread=True,
         responses=errors(),
     )
-    def revoke(self, db: Db, ctx: Ctx, now: Now, key_id: KeyId) -> None:
+    def revoke(self, db: Db, ctx: Ctx, now: Now, key_id: KeyId, state: State) -> None:
         with db.transaction(ctx) as conn:
             if apikeys.revoke_key(conn, ctx.org_id, key_id, now) is None:
                 raise not_found(f"API key {key_id}")
+        # This process forgets the key at once; the others on the commit's notification.
+        keys = state.authenticator.keys
+        if keys is not None:
+            keys.clear()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.request
 
 from requests import RequestException
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -47,6 +48,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from slotoptim.listener.channels.base import OutboundMessage, ProviderMessage, SendResult, TransientSendError
 from slotoptim.listener.channels.twilio_errors import send_error_for
 from slotoptim.listener.channels.twilio_http import Exchange, SendingHttpClient, current_exchange, retry_after_seconds
+from slotoptim.listener.channels.twilio_lean_http import LeanHttpClient
 
 WHATSAPP_PREFIX = "whatsapp:"
 CHANNEL_NAMES = ("sms", "whatsapp")
@@ -89,7 +91,7 @@ class TwilioChannel:
             self._sender = ("messaging_service_sid", from_number)
         else:
             self._sender = ("from_", channel_address(name, from_number))
-        self._client = Client(account_sid, auth_token, http_client=SendingHttpClient(timeout, base_url is not None))
+        self._client = Client(account_sid, auth_token, http_client=_transport(timeout, base_url))
         if base_url is not None:
             self._client.api.base_url = base_url.rstrip("/")
             # TWILIO_EDGE / TWILIO_REGION in the environment would move the host off the stand-in.
@@ -146,6 +148,14 @@ class TwilioChannel:
         finally:
             current_exchange.reset(reset)
         return SendResult(provider_id=str(created.sid), status=str(created.status or "queued"))
+
+
+def _transport(timeout: float, base_url: str | None) -> LeanHttpClient | SendingHttpClient:
+    """The lean transport (twilio_lean_http), except towards the real Twilio behind an HTTPS proxy
+    from the environment, which only the SDK's requests transport knows how to go through."""
+    if base_url is None and urllib.request.getproxies().get("https"):
+        return SendingHttpClient(timeout, direct=False)
+    return LeanHttpClient(timeout)
 
 
 def _never_reached_twilio(exc: Exception) -> bool:

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from bench_dates import NEW_YORK, monday_ahead
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -66,8 +67,11 @@ def main() -> None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         url = psycopg.conninfo.make_conninfo(admin, dbname=name)
         migrate(url)
+        # Relative to the clock: the demo fortnight starts on a Monday ahead; the Tuesday is analysed.
+        monday = monday_ahead()
+        tuesday = dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(0), tzinfo=NEW_YORK)
         with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-            import_practice(conn, build_demo_practice(dt.date(2026, 11, 23)))
+            import_practice(conn, build_demo_practice(monday))
             org = conn.execute("select id from slotoptim_private.organisation").fetchone()
             assert org is not None
             key = create_key(conn, int(org["id"]), "bench", "readonly").token
@@ -87,7 +91,10 @@ def main() -> None:
                         break
                 except OSError:
                     time.sleep(0.1)
-            query = "/v1/gaps/analyze?provider=dr-chen&start=2026-11-24T00:00:00-05:00&end=2026-11-25T00:00:00-05:00"
+            query = (
+                f"/v1/gaps/analyze?provider=dr-chen&start={tuesday.isoformat()}"
+                f"&end={(tuesday + dt.timedelta(days=1)).isoformat()}"
+            )
             health = _wrk(f"{base}/healthz", {})
             gaps = _wrk(f"{base}{query.replace(':', '%3A').replace('+', '%2B')}", {"Authorization": f"Bearer {key}"})
         finally:

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from fill.fill_practice import MORNING, SLOT_START, practice
+from baseline_sql import apply_baseline
+from bench_dates import slot_start
+from fill.fill_practice import practice as _fixed_practice
 from psycopg import sql
 from psycopg.rows import dict_row
 
@@ -30,6 +32,15 @@ from slotoptim.listener.engine import Engine
 from slotoptim.listener.sender import Sender, SenderConfig
 from slotoptim.migrate import migrate
 from slotoptim.practice.importer import import_practice
+
+# Relative to the clock (tests/bench/bench_dates.py): the engine runs on the real clock, so a slot in the
+# past would never be offered and a round would only measure its timeout.
+SLOT_START = slot_start()
+MORNING = SLOT_START.replace(hour=9)
+
+
+def practice(customers: int, **kwargs: Any) -> dict[str, Any]:
+    return _fixed_practice(customers, slot_start=SLOT_START, **kwargs)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -79,6 +90,7 @@ def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float
     worker.start()
     time.sleep(1.0)
     samples: list[float] = []
+    timed_out = 0
     try:
         with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
             for i in range(rounds):
@@ -103,11 +115,18 @@ def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float
                 )
                 if first is not None:
                     samples.append((first - t0) * 1000)
+                else:
+                    timed_out += 1
     finally:
         engine.stop()
         worker.join(timeout=10)
         sender.close()
-    return {"rounds": len(samples), "median_ms": statistics.median(samples), "p99_ms": _pct(samples, 0.99)}
+    return {
+        "rounds": len(samples),
+        "timed_out": timed_out,
+        "median_ms": statistics.median(samples),
+        "p99_ms": _pct(samples, 0.99),
+    }
 
 
 def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
@@ -175,16 +194,12 @@ def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
         sender.close()
 
 
-def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
-    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
-    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
-    import os
-    import subprocess
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
+def decide_offers(admin: str, offers: int, baseline: bool) -> tuple[str, float, int]:
+    """A broadcast to `offers` candidates: (database, seconds to decide, offers made)."""
     url = _new_db(admin)
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        if baseline:
+            apply_baseline(conn)
         import_practice(conn, practice(offers, window=False))
         _open_all_hours(conn)
         gap = conn.execute(
@@ -194,8 +209,22 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
         ).fetchone()["cancel_appointment"]
         t0 = time.perf_counter()
         conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
-        decide_seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
         made = conn.execute("select count(*) as n from slotoptim_private.message").fetchone()["n"]
+    return url, seconds, int(made)
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
+    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
+    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
+    _, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
+    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
     here = Path(__file__).resolve().parent
     server = subprocess.Popen(
         [sys.executable, str(here / "standin_process.py")],
@@ -219,6 +248,9 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     return {
         "offers": made,
         "decide_seconds": decide_seconds,
+        "baseline_decide_seconds": baseline_seconds,
+        "baseline_offers": baseline_made,
+        "decide_ratio": baseline_seconds / decide_seconds,
         "sender_processes": senders,
         "send_seconds": send_seconds,
         "sent": sent,
@@ -228,13 +260,14 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     }
 
 
-def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) -> dict[str, float]:
+def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20, rounds: int = 5) -> dict[str, Any]:
     """100,000 active entries over 50,000 customers. Worst case: every entry asks for the service
     that fits; realistic case: entries spread over `services` services of distinct categories."""
     url = _new_db(admin)
-    result: dict[str, float] = {}
+    result: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         import_practice(conn, practice(50))
+        conn.execute((Path(__file__).resolve().parents[1] / "py/fill/reference_ranking.sql").read_text().encode())
         conn.execute(
             "insert into slotoptim_private.service (org_id, key, name, minutes, category)"
             " select id, 'other' || g, 'Other ' || g, 30, 'category' || g"
@@ -266,35 +299,98 @@ def candidates_at_scale(admin: str, entries: int = 100_000, services: int = 20) 
                 (spread, services, MORNING),
             )
             conn.execute("analyze")
-            samples = []
-            for _ in range(6):
-                t0 = time.perf_counter()
-                conn.execute("select * from slotoptim.candidates(%s, %s) where rank <= 10", (gap, MORNING)).fetchall()
-                samples.append((time.perf_counter() - t0) * 1000)
-            result[f"{case}_top10_median_ms"] = statistics.median(samples[1:])
+            # Baseline in the same run: the full ranking (every candidate scored, as before issue 18),
+            # cut to the top 10; then the bounded ranking of the top 10 (the engine's path). Variants
+            # alternate so that load on the machine hits both alike.
+            full_sql = "select * from slotoptim.candidates(%s, %s) where rank <= 10"
+            bounded_sql = "select * from slotoptim.candidates(%s, %s, 10)"
+            # rank_candidates verbatim as before issue 18 (tests/py/fill/reference_ranking.sql).
+            before_sql = (
+                "select r.waitlist_entry_id from slotoptim_private.rank_candidates_reference(%s, %s) as r"
+                " join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id"
+                " order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first,"
+                " w.added_at, r.waitlist_entry_id limit 10"
+            )
+            full_rows = conn.execute(full_sql, (gap, MORNING)).fetchall()
+            bounded_rows = conn.execute(bounded_sql, (gap, MORNING)).fetchall()
+            samples: dict[str, list[float]] = {"before": [], "full": [], "bounded": []}
+            for _ in range(rounds):
+                for variant, query in (("before", before_sql), ("full", full_sql), ("bounded", bounded_sql)):
+                    t0 = time.perf_counter()
+                    conn.execute(query, (gap, MORNING)).fetchall()
+                    samples[variant].append((time.perf_counter() - t0) * 1000)
+            result[f"{case}_full_top10_median_ms"] = statistics.median(samples["full"])
+            result[f"{case}_bounded_top10_median_ms"] = statistics.median(samples["bounded"])
+            result[f"{case}_before_top10_median_ms"] = statistics.median(samples["before"])
+            result[f"{case}_ratio"] = statistics.median(samples["before"]) / statistics.median(samples["bounded"])
+            result[f"{case}_identical"] = full_rows == bounded_rows
         result["active_entries"] = conn.execute(
             "select count(*) as n from slotoptim_private.waitlist_entry where status = 'active'"
         ).fetchone()["n"]
     return result
 
 
+def candidates_scaling(admin: str) -> dict[str, Any]:
+    """How ranking cost grows with the waitlist: the top 10 at 1k, 10k and 100k active entries
+    (1M: SLOTOPTIM_BENCH_MILLION=1; building it takes long on a shared 2-core machine)."""
+    import os
+
+    sizes = [1_000, 10_000, 100_000] + ([1_000_000] if os.environ.get("SLOTOPTIM_BENCH_MILLION") else [])
+    table: dict[str, Any] = {}
+    for size in sizes:
+        row = candidates_at_scale(admin, entries=size, rounds=3)
+        table[f"{size}_entries"] = {k: v for k, v in row.items() if k != "active_entries"}
+    return table
+
+
+STEPS = {
+    "cancellation_to_first_offer": cancellation_to_first_offer,
+    "claim_latency_50_claimants": claim_latency,
+    "twilio_standin_10000_offers": offers_through_twilio,
+    "candidates_100k_entries": candidates_at_scale,
+    "candidates_scaling": candidates_scaling,
+}
+
+
 def main() -> None:
-    steps = {
-        "cancellation_to_first_offer": cancellation_to_first_offer,
-        "claim_latency_50_claimants": claim_latency,
-        "twilio_standin_10000_offers": offers_through_twilio,
-        "candidates_100k_entries": candidates_at_scale,
-    }
+    """`fill_bench.py [step ...]`: the named steps only (default: all)."""
+    import sys
+
+    # By default the scaling table stands for the 100k row (it includes it).
+    chosen = sys.argv[1:] or [name for name in STEPS if name != "candidates_100k_entries"]
     with tempfile.TemporaryDirectory() as tmp:
         admin = embedded.postgres_server_uri(Path(tmp) / "pg", stop_at_exit=True)
         try:
             print("fill engine", flush=True)
-            for name, step in steps.items():
-                result = step(admin)
-                print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in result.items()), flush=True)
+            for name in chosen:
+                result = STEPS[name](admin)
+                if name == "candidates_scaling":
+                    _print_scaling(result)
+                else:
+                    print(f"  {name}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in result.items()), flush=True)
                 print(json.dumps({name: result}, default=str), flush=True)
         finally:
             embedded.stop_postgres(Path(tmp) / "pg")
+
+
+def _print_scaling(table: dict[str, Any]) -> None:
+    print(
+        "  candidates, top 10 (ms, median; before = rank_candidates as before issue 18, full = all scored now,"
+        " bounded = k 10, ratio = before / bounded)"
+    )
+    print("    entries | all want the service: before full bounded ratio | spread over 20 services: same | identical")
+    for size, row in table.items():
+        a = "all_want_this_service"
+        b = "spread_over_20_services"
+        print(
+            f"    {size:>16} | {row[a + '_before_top10_median_ms']:9.2f} {row[a + '_full_top10_median_ms']:9.2f}"
+            f" {row[a + '_bounded_top10_median_ms']:9.2f}"
+            f" {row[a + '_ratio']:6.1f}x | {row[b + '_before_top10_median_ms']:9.2f}"
+            f" {row[b + '_full_top10_median_ms']:9.2f}"
+            f" {row[b + '_bounded_top10_median_ms']:9.2f} {row[b + '_ratio']:6.1f}x"
+            f" | {row[a + '_identical'] and row[b + '_identical']}",
+            flush=True,
+        )
 
 
 def _fmt(value: object) -> str:

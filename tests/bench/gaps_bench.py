@@ -21,14 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from baseline_sql import apply_baseline
+from bench_dates import monday_ahead
 from psycopg import sql
 
 from slotoptim import embedded
 from slotoptim.sqlfiles import build_from_sources
 
 TZ = "America/New_York"
-PROVIDERS = 200
-FIRST_DAY = dt.date(2026, 11, 2)
+PROVIDERS = 1000  # the scaling table's largest; the headline row uses the first 200
+SCALING = (1, 10, 100, 1000)
+FIRST_DAY = monday_ahead()  # relative to the clock: gaps in the past are not gaps
 DAYS = 30
 
 # The common scheduler approach: cut the day into 5-minute candidate starts, test each candidate
@@ -161,6 +164,9 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
                 NAIVE_GAPS, {"during": f"[{month[0]},{month[1]})", "providers": providers[:1]}
             ).fetchall()
 
+        def only_first(n: int) -> None:
+            conn.execute("update slotoptim_private.provider set active = (id = any(%s))", (providers[:n],))
+
         def ours_all() -> object:
             return conn.execute("select * from slotoptim.gaps(tstzrange(%s, %s))", day).fetchall()
 
@@ -174,13 +180,48 @@ def run_gap_benchmarks(url: str) -> dict[str, Any]:
         }
         naive = {(r[1], r[2]) for r in naive_month()}  # type: ignore[attr-defined]
         agree = ours == naive
-        results = {
+        only_first(200)
+        providers_all = providers
+        providers = providers_all[:200]
+        results: dict[str, Any] = {
             "gaps_one_provider_30_days_ms": _median_ms(ours_month, 30),
             "naive_one_provider_30_days_ms": _median_ms(naive_month, 5),
             "gaps_200_providers_one_day_ms": _median_ms(ours_all, 10),
             "naive_200_providers_one_day_ms": _median_ms(naive_all, 3),
             "gap_sets_agree": agree,
         }
+        # Scaling: the same day for the first n providers (the others inactive), ours and naive,
+        # both on lower/upper; they must agree before their times mean anything.
+        scaling = {}
+        for n in SCALING:
+            only_first(n)
+            providers = providers_all[:n]
+            ours_set = {
+                (r[0], r[1].lower, r[1].upper)
+                for r in conn.execute("select * from slotoptim.gaps(tstzrange(%s, %s))", day).fetchall()
+            }
+            keys = dict(conn.execute("select id, key from slotoptim_private.provider").fetchall())
+            naive_set = {(keys[r[0]], r[1], r[2]) for r in naive_all()}  # type: ignore[attr-defined]
+            ours_ms = _median_ms(ours_all, 5)
+            naive_ms = _median_ms(naive_all, 1 if n >= 1000 else 3)
+            scaling[n] = {
+                "gaps_ms": ours_ms,
+                "naive_ms": naive_ms,
+                "ratio": naive_ms / ours_ms,
+                "agree": ours_set == naive_set,
+            }
+        results["scaling_one_day"] = scaling
+        # Before issue 18, in the same database and run: its service_needs and gaps_of put back.
+        apply_baseline(conn, ("44_fn_fitting_services.sql", "50_fn_gaps.sql"))
+        for n in SCALING:
+            only_first(n)
+            providers = providers_all[:n]
+            scaling[n]["before_ms"] = _median_ms(ours_all, 5)
+            scaling[n]["gain"] = scaling[n]["before_ms"] / scaling[n]["gaps_ms"]
+        only_first(200)
+        providers = providers_all[:200]
+        results["before_gaps_200_providers_one_day_ms"] = _median_ms(ours_all, 10)
+        results["before_gaps_one_provider_30_days_ms"] = _median_ms(ours_month, 30)
     results["speedup_one_provider_30_days"] = (
         results["naive_one_provider_30_days_ms"] / results["gaps_one_provider_30_days_ms"]
     )
@@ -203,6 +244,19 @@ def _print(results: dict[str, Any]) -> None:
         f"   ratio {results['speedup_200_providers_one_day']:6.1f}x"
     )
     print(f"  naive and set-based gap sets agree: {results['gap_sets_agree']}")
+    print(
+        f"  before issue 18 (same run): one provider, 30 days {results['before_gaps_one_provider_30_days_ms']:.2f} ms;"
+        f" 200 providers, one day {results['before_gaps_200_providers_one_day_ms']:.2f} ms"
+    )
+    print(
+        "  scaling, one day (median ms): providers | slotoptim.gaps | before issue 18 | gain | naive | ratio"
+        " | agree on lower/upper"
+    )
+    for n, row in results["scaling_one_day"].items():
+        print(
+            f"    {n:>5} | {row['gaps_ms']:9.2f} | {row['before_ms']:9.2f} | {row['gain']:5.1f}x"
+            f" | {row['naive_ms']:10.2f} | {row['ratio']:6.1f}x | {row['agree']}"
+        )
 
 
 def main() -> int:
