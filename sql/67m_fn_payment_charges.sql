@@ -3,7 +3,8 @@
 -- release; the outbox worker sends it to Stripe after the commit. Outcomes are recorded here:
 -- requires_action and failed are shown to staff and never retried blindly.
 
--- What a status change of a protected appointment costs, by the booking's policy.
+-- What a status change of a protected appointment costs, by the booking's policy: a share of the
+-- price the customer was offered (the decision's offer), else of the service's price.
 create or replace function slotoptim.payment_fee(appointment_id bigint, at timestamptz default now())
 returns table (fee_minor bigint, currency text, reason text)
 language plpgsql
@@ -29,8 +30,13 @@ begin
     v_policy := slotoptim_private.payment_policy_for(v_appointment.org_id, v_appointment.service_id);
   end if;
   currency := v_decision.currency;
-  select slotoptim_private.minor_units(s.price, v_decision.currency) into v_price
-    from slotoptim_private.service as s where s.id = v_appointment.service_id;
+  -- The price the customer was offered (fixed on the offer by last-minute pricing), else the
+  -- service's list price (a booking without an offer, or an offer without a price).
+  select slotoptim_private.minor_units(coalesce(o.price_cents::numeric / 100, s.price), v_decision.currency)
+    into v_price
+    from slotoptim_private.service as s
+    left join slotoptim_private.offer as o on o.id = v_decision.offer_id
+   where s.id = v_appointment.service_id;
   if v_appointment.status = 'no_show' then
     v_percent := coalesce(v_policy.no_show_percent, 0);
     reason := format('no-show: %s%% of the price', v_percent);
@@ -60,7 +66,7 @@ end;
 $$;
 
 comment on function slotoptim.payment_fee(bigint, timestamptz) is
-  'The fee a protected appointment''s current status costs by its booking''s policy (no-show, late cancellation, attended), with the reason.';
+  'The fee a protected appointment''s current status costs by its booking''s policy (no-show, late cancellation, attended), with the reason; a percentage of the price the booking''s offer fixed, else of the service price.';
 
 -- The trigger: a protected appointment changed status. A held deposit is captured (up to the
 -- fee) or released; a card on file is charged off-session; a prepayment stays paid.

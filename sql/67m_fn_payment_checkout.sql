@@ -272,7 +272,8 @@ begin
     return null;
   end if;
   if (select r.requirement from slotoptim.payment_requirement(v_offer.customer_id, v_offer.service_id, v_offer.slot,
-                                                               offer_payment_gate.at) as r) <> 'none' then
+                                                               offer_payment_gate.at, offer_id => v_offer.id) as r)
+     <> 'none' then
     return 'payment_required';
   end if;
   return null;

@@ -52,10 +52,18 @@ comment on function slotoptim_private.requirement_rank(text) is
 
 -- Decides what a booking of `service_id` by `customer_id` in `slot` requires at `at`. `risk` is a
 -- predicted no-show probability for this booking (the caller's model); when null, the latest
--- risk recorded on the customer's appointments is used. Ties between rules go to the first in
--- the order history, tier, price, risk.
+-- risk recorded on the customer's appointments is used. `offer_id` names the offer the booking
+-- comes from: the price the customer was offered (fixed on the offer by last-minute pricing) is
+-- then the price the rules, the deposit and the prepayment use; without an offer, or when the
+-- offer carries no price, the service's list price. Ties between rules go to the first in the
+-- order history, tier, price, risk.
+
+-- An earlier signature (without offer_id): with both, a call without offer_id would be ambiguous.
+drop function if exists slotoptim.payment_requirement(bigint, bigint, tstzrange, timestamptz, real);
+
 create or replace function slotoptim.payment_requirement(customer_id bigint, service_id bigint, slot tstzrange,
-                                                         at timestamptz default now(), risk real default null)
+                                                         at timestamptz default now(), risk real default null,
+                                                         offer_id bigint default null)
 returns table (requirement text, amount_minor bigint, currency text, rule text, explanation text,
                no_shows integer, risk_used real, policy_id bigint, price numeric)
 language plpgsql
@@ -66,7 +74,9 @@ declare
   v_customer slotoptim_private.customer;
   v_service slotoptim_private.service;
   v_policy slotoptim_private.payment_policy;
+  v_offer slotoptim_private.offer;
   v_currency text;
+  v_price numeric;
   v_tier text;
   v_best text := 'none';
   v_rule text := 'none';
@@ -84,8 +94,23 @@ begin
       message = format('unknown service %s', payment_requirement.service_id);
   end if;
   select o.currency into v_currency from slotoptim_private.organisation as o where o.id = v_customer.org_id;
+  v_price := v_service.price;
+  if payment_requirement.offer_id is not null then
+    select * into v_offer from slotoptim_private.offer as o
+     where o.id = payment_requirement.offer_id and o.customer_id = v_customer.id and o.service_id = v_service.id;
+    if v_offer.id is null then
+      raise exception using errcode = 'no_data_found',
+        message = format('offer_id: unknown offer %s for this customer and service', payment_requirement.offer_id);
+    end if;
+    -- The offered price (offer.price_cents is the amount times 100 in offer.currency, as
+    -- slotoptim_private.offer_price writes it).
+    if v_offer.price_cents is not null then
+      v_price := (v_offer.price_cents::numeric / 100)::numeric(12, 2);
+      v_currency := coalesce(v_offer.currency, v_currency);
+    end if;
+  end if;
   v_policy := slotoptim_private.payment_policy_for(v_customer.org_id, v_service.id);
-  price := v_service.price;
+  price := v_price;
   currency := v_currency;
   policy_id := v_policy.id;
 
@@ -134,13 +159,13 @@ begin
   end if;
 
   if slotoptim_private.requirement_rank(v_best) < 2 and v_policy.deposit_min_price is not null
-     and v_service.price >= v_policy.deposit_min_price then
+     and v_price >= v_policy.deposit_min_price then
     v_best := 'deposit'; v_rule := 'price';
-    v_why := format('price %s is at least %s (deposit)', v_service.price, v_policy.deposit_min_price);
+    v_why := format('price %s is at least %s (deposit)', v_price, v_policy.deposit_min_price);
   elsif slotoptim_private.requirement_rank(v_best) < 1 and v_policy.card_min_price is not null
-        and v_service.price >= v_policy.card_min_price then
+        and v_price >= v_policy.card_min_price then
     v_best := 'card'; v_rule := 'price';
-    v_why := format('price %s is at least %s (card on file)', v_service.price, v_policy.card_min_price);
+    v_why := format('price %s is at least %s (card on file)', v_price, v_policy.card_min_price);
   end if;
 
   if v_policy.risk_threshold is not null and risk_used is not null and risk_used >= v_policy.risk_threshold
@@ -153,9 +178,9 @@ begin
 
   requirement := v_best;
   amount_minor := case v_best
-                    when 'deposit' then slotoptim_private.minor_units(v_service.price * v_policy.deposit_percent / 100,
+                    when 'deposit' then slotoptim_private.minor_units(v_price * v_policy.deposit_percent / 100,
                                                                       v_currency)
-                    when 'prepayment' then slotoptim_private.minor_units(v_service.price, v_currency)
+                    when 'prepayment' then slotoptim_private.minor_units(v_price, v_currency)
                     else 0 end;
   -- Nothing to hold on a free service: a card on file still covers the fees.
   if v_best in ('deposit', 'prepayment') and amount_minor = 0 then
@@ -168,8 +193,8 @@ begin
 end;
 $$;
 
-comment on function slotoptim.payment_requirement(bigint, bigint, tstzrange, timestamptz, real) is
-  'What a booking requires (none, card, deposit, prepayment), the amount held or paid, and which policy rule applied and why.';
+comment on function slotoptim.payment_requirement(bigint, bigint, tstzrange, timestamptz, real, bigint) is
+  'What a booking requires (none, card, deposit, prepayment), the amount held or paid, and which policy rule applied and why; with offer_id, by the price the offer fixed (else the service price).';
 
 -- Decides for an offer and stores the decision (audited); the claim page and the booking page
 -- call it before they show or book.
@@ -195,14 +220,14 @@ begin
   select v_offer.org_id, v_offer.customer_id, v_offer.service_id, v_offer.slot, v_offer.id, r.policy_id, r.requirement,
          r.amount_minor, r.currency, r.rule, r.explanation, r.no_shows, r.risk_used, decide_payment_for_offer.at
     from slotoptim.payment_requirement(v_offer.customer_id, v_offer.service_id, v_offer.slot,
-                                       decide_payment_for_offer.at, decide_payment_for_offer.risk) as r
+                                       decide_payment_for_offer.at, decide_payment_for_offer.risk, v_offer.id) as r
   returning * into v_decision;
   return v_decision;
 end;
 $$;
 
 comment on function slotoptim.decide_payment_for_offer(bigint, timestamptz, real) is
-  'Decides the payment requirement of an offer''s booking and stores the decision (audited).';
+  'Decides the payment requirement of an offer''s booking, by the price the offer fixed, and stores the decision (audited).';
 
 -- Sets (creates or replaces) the policy of the current organisation, or of one of its services.
 -- Only the keys given change; unknown keys are refused by name.

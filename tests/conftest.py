@@ -14,9 +14,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from dbclone import clone_database
 from psycopg import sql
 from psycopg.rows import dict_row
+
+from slotoptim.dbclone import clone_database
 
 TEMPLATE = "slotoptim_test_template"
 ROOT = Path(__file__).resolve().parent

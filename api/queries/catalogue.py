@@ -45,6 +45,8 @@ select s.key, s.name, s.minutes, s.price::float8 as price, o.currency, s.buffer_
 """
 
 SETTINGS_COLUMNS = tuple(Settings.__struct_fields__)
+# Settings stored as intervals, shown and changed in whole minutes: field -> column.
+INTERVAL_MINUTES = {"moveup_min_gain_minutes": "moveup_min_gain", "moveup_cooldown_minutes": "moveup_cooldown"}
 
 
 def _provider(row: Any) -> Provider:
@@ -202,7 +204,7 @@ def settings(conn: Conn) -> Settings:
     row = conn.execute(
         sql.SQL(
             "select {} from slotoptim_private.organisation_settings where org_id = slotoptim_private.current_org()"
-        ).format(sql.SQL(", ").join(sql.Identifier(c) for c in SETTINGS_COLUMNS))
+        ).format(sql.SQL(", ").join(_setting_column(c) for c in SETTINGS_COLUMNS))
     ).fetchone()
     if row is None:
         raise not_found("settings")
@@ -212,6 +214,22 @@ def settings(conn: Conn) -> Settings:
     for name in ("send_window_start", "send_window_end"):
         values[name] = clock_text(values[name])
     return Settings(**values)
+
+
+def _setting_column(field: str) -> sql.Composable:
+    if field in INTERVAL_MINUTES:
+        return sql.SQL("round(extract(epoch from {}) / 60)::integer as {}").format(
+            sql.Identifier(INTERVAL_MINUTES[field]), sql.Identifier(field)
+        )
+    return sql.Identifier(field)
+
+
+def _setting_assignment(field: str) -> sql.Composable:
+    if field in INTERVAL_MINUTES:
+        return sql.SQL("{} = make_interval(mins => {})").format(
+            sql.Identifier(INTERVAL_MINUTES[field]), sql.Placeholder(field)
+        )
+    return sql.SQL("{} = {}").format(sql.Identifier(field), sql.Placeholder(field))
 
 
 def update_settings(conn: Conn, data: SettingsPatch) -> Settings:
@@ -225,9 +243,7 @@ def update_settings(conn: Conn, data: SettingsPatch) -> Settings:
         conn.execute(
             sql.SQL(
                 "update slotoptim_private.organisation_settings set {} where org_id = slotoptim_private.current_org()"
-            ).format(
-                sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes)
-            ),
+            ).format(sql.SQL(", ").join(_setting_assignment(k) for k in changes)),
             changes,
         )
     return settings(conn)

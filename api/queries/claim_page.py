@@ -124,7 +124,7 @@ def context(link: Link, address: str | None) -> DbContext:
 
 def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
     row = conn.execute(
-        "select o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
+        "select o.id as offer_id, o.status, o.expires_at, lower(o.slot) as starts, o.gap_id, g.status as gap_status,"
         " p.name as provider, org.name as practice, o.customer_id, o.service_id, o.slot,"
         # The price fixed on the offer (last-minute pricing) when there is one, else the list price.
         " coalesce(o.currency, org.currency) as currency, coalesce(o.price_cents / 100.0, s.price) as price,"
@@ -272,13 +272,15 @@ def _pending_checkout(conn: Conn, offer_id: int, at: dt.datetime) -> str | None:
 
 
 def payment_info(conn: Conn, d: dict[str, Any], at: dt.datetime) -> PaymentInfo | None:
+    """What the policy asks of this offer's booking, priced at what the offer fixed (last-minute
+    pricing), so the deposit shown is the one Checkout will hold."""
     row = conn.execute(
         "select r.requirement, r.amount_minor, slotoptim_private.major_units(r.amount_minor, r.currency) as amount,"
         " r.currency, p.grace_minutes, p.late_cancel_hours,"
         " p.late_cancel_far_percent, p.late_cancel_near_percent, p.no_show_percent"
-        " from slotoptim.payment_requirement(%s, %s, %s, %s) as r"
+        " from slotoptim.payment_requirement(%s, %s, %s, %s, offer_id => %s) as r"
         " left join slotoptim_private.payment_policy as p on p.id = r.policy_id",
-        (d["customer_id"], d["service_id"], d["slot"], at),
+        (d["customer_id"], d["service_id"], d["slot"], at, d["offer_id"]),
     ).fetchone()
     if row is None or row["requirement"] == "none":
         return None

@@ -10,6 +10,8 @@ from msgspec import UNSET, Meta, UnsetType
 from slotoptim.api.schemas.common import ClockTime, Name, ServiceKey, Strategy, TimeZone, Weekday
 
 Minutes = Annotated[int, Meta(ge=1, le=1440)]
+# A setting stored as an interval, read and written in whole minutes: 0 to 365 days.
+IntervalMinutes = Annotated[int, Meta(ge=0, le=525_600)]
 BufferMinutes = Annotated[int, Meta(ge=0, le=480)]
 Price = Annotated[float, Meta(ge=0, le=9_999_999_999.99)]
 Category = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -134,6 +136,10 @@ class Settings(msgspec.Struct, kw_only=True):
     moveup_auto_enrol: bool
     moveup_prefer: MoveUpPrefer
     moveup_max_chain: int
+    # An earlier slot must start at least this much earlier; a moved customer is not offered
+    # another move within the cooldown (organisation_settings.moveup_min_gain, moveup_cooldown).
+    moveup_min_gain_minutes: int
+    moveup_cooldown_minutes: int
     reminders_enabled: bool
     # The adaptive strategy's targets (issue 16): fill probability within its horizon, and expected
     # "yes, but it was gone" answers per fill a wave may cause.
@@ -167,6 +173,8 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     moveup_auto_enrol: bool | UnsetType = UNSET
     moveup_prefer: MoveUpPrefer | UnsetType = UNSET
     moveup_max_chain: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    moveup_min_gain_minutes: IntervalMinutes | UnsetType = UNSET
+    moveup_cooldown_minutes: IntervalMinutes | UnsetType = UNSET
     reminders_enabled: bool | UnsetType = UNSET
     adaptive_fill_target: Annotated[float, Meta(gt=0, lt=1)] | UnsetType = UNSET
     adaptive_max_late_claims: Annotated[float, Meta(ge=0, le=100)] | UnsetType = UNSET

@@ -26,6 +26,7 @@ import redis
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from slotoptim.dbclone import clone_database
 from slotoptim.listener.simulation import FillSimulation
 from slotoptim.ml.simulate.fill_customer_models import CUSTOMER_MODELS, customers_for
 from slotoptim.ml.simulate.fill_learning import LearningFillSimulation
@@ -211,12 +212,12 @@ def _url(server_url: str, name: str) -> str:
 
 
 def _create(server_url: str, name: str, template: str | None) -> None:
+    if template is not None:
+        # With the template's database settings (jit = off): CREATE DATABASE does not copy them.
+        clone_database(server_url, name, template)
+        return
     with psycopg.connect(server_url, autocommit=True) as conn:
-        if template is None:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        else:
-            statement = sql.SQL("create database {} template {}")
-            conn.execute(statement.format(sql.Identifier(name), sql.Identifier(template)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
 def _drop(server_url: str, name: str) -> None:

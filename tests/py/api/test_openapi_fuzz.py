@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from api.conftest import ApiDb, base_settings, load_practices
 from api.live_server import live_server
-from dbclone import clone_database
 from hypothesis import HealthCheck, settings
 from psycopg import sql
 from schemathesis.checks import negative_data_rejection
@@ -23,6 +22,7 @@ from schemathesis.config import SchemathesisConfig
 
 from slotoptim.api.app import create_app
 from slotoptim.api.openapi import document
+from slotoptim.dbclone import clone_database
 
 EXAMPLES = int(os.environ.get("SLOTOPTIM_FUZZ_EXAMPLES", "12"))
 # A "schema-violating" value for a boolean query parameter (the string "false" rather than the

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from dbclone import clone_database
 from psycopg import sql
 from psycopg.rows import dict_row
+
+from slotoptim.dbclone import clone_database
 
 # A Monday; history is the 8 weeks before it.
 TODAY = dt.date(2026, 11, 30)

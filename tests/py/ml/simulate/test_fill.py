@@ -112,9 +112,33 @@ def test_each_offer_message_is_answered_once(conn: psycopg.Connection[dict[str, 
 
 
 @pytest.fixture(scope="module")
-def small_comparison(pg_admin_url: str, template_url: str) -> Any:
+def clone_settings() -> dict[str, list[str]]:
+    """The database settings of each database the comparison created, read while it ran."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def small_comparison(pg_admin_url: str, template_url: str, clone_settings: dict[str, list[str]]) -> Any:
     config = FillConfig(monday=MONDAY, strategies=("cascade", "manual"), weeks=1, seed=1, waitlist=120)
-    return run_fill_comparison(pg_admin_url, config, migrated_template="slotoptim_test_template")
+
+    def look(_: str) -> None:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "select d.datname, coalesce(s.setconfig, '{}') from pg_catalog.pg_database as d"
+                " left join pg_catalog.pg_db_role_setting as s on s.setdatabase = d.oid and s.setrole = 0"
+                " where d.datname like 'slotoptim_fill_%'"
+            ).fetchall()
+        clone_settings.update({str(name): list(settings) for name, settings in rows})
+
+    return run_fill_comparison(pg_admin_url, config, migrated_template="slotoptim_test_template", progress=look)
+
+
+def test_clones_carry_the_template_database_settings(
+    small_comparison: Any, clone_settings: dict[str, list[str]]
+) -> None:
+    # The base database and one per strategy, each with the migration's jit = off (sql/39i_settings_jit.sql).
+    assert len(clone_settings) == 3
+    assert all("jit=off" in settings for settings in clone_settings.values()), clone_settings
 
 
 def test_small_comparison(small_comparison: Any, pg_admin_url: str) -> None:
