@@ -38,13 +38,21 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ("booked", "en"): "{practice}: you're booked with {provider} on {when}. {stop}",
     ("booked", "es"): "{practice}: tiene cita con {provider} el {when}. {stop}",
     ("reminder", "en"): "{practice}: reminder, you see {provider} {when}. Reply C to cancel, Y to confirm. {stop}",
-    (
-        "reminder",
-        "es",
-    ): "{practice}: recuerde su cita con {provider} el {when}. C para cancelar, Y para confirmar. {stop}",
+    # The reply keywords are the English ones, as api/queries/reminder_replies.py reads them.
+    ("reminder", "es"): (
+        "{practice}: recuerde su cita con {provider} el {when}. Y confirma, C cancela, R cambia, EARLIER antes. {stop}"
+    ),
     # The double opt-in request's words are part of the consent record (a versioned wording).
     **{("consent_request", lang): text for lang, text in CONFIRM_TEXT.items()},
 }
+
+# A move-up offer (issue 12) names the appointment it replaces ({replaces}: its day). English is
+# listener/templates.py's; here the other languages. Not an organisation's template kind: its
+# own "offer" wording, when it has one, applies to move-up offers too.
+MOVEUP_OFFER: dict[str, str] = {
+    "es": "{provider}: antes, {when}, en vez del {replaces}. Hasta {until}: {link} {stop}",
+}
+MOVEUP_PLACEHOLDERS = PLACEHOLDERS | {"replaces"}
 
 # The longest values a check renders with (a full claim link is 60-odd characters).
 SAMPLE_LINK = "https://book.example.com/c/" + "A" * 32
@@ -83,6 +91,14 @@ def when_text(at: dt.datetime, tz: ZoneInfo, language: str) -> str:
     return f"{local.strftime('%a %b')} {local.day} {hour} {local.tzname()}"
 
 
+def day_text(at: dt.datetime, tz: ZoneInfo, language: str) -> str:
+    """The day alone ("mar 15 dic"): what a move-up offer says of the appointment it replaces."""
+    local = at.astimezone(tz)
+    if language == "es":
+        return str(format_datetime(local, "EEE d MMM", locale="es"))
+    return f"{local:%a %b} {local.day}"
+
+
 def until_text(at: dt.datetime, tz: ZoneInfo, language: str) -> str:
     local = at.astimezone(tz)
     return f"{local:%H:%M}" if language == "es" else local.strftime("%I:%M %p").lstrip("0")
@@ -92,11 +108,13 @@ def render(body: str, language: str, values: dict[str, str]) -> str:
     return body.format(**{"stop": STOP.get(language, STOP["en"]), **values})
 
 
-def check(body: str, language: str, practice: str, provider: str) -> TemplateCheck:
+def check(
+    body: str, language: str, practice: str, provider: str, allowed: frozenset[str] = PLACEHOLDERS
+) -> TemplateCheck:
     """Renders `body` with the longest values and counts its segments."""
-    unknown = placeholders(body) - PLACEHOLDERS
+    unknown = placeholders(body) - allowed
     if unknown:
-        raise TemplateError("body", f"body: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(PLACEHOLDERS)}")
+        raise TemplateError("body", f"body: unknown placeholder {{{sorted(unknown)[0]}}}; use {sorted(allowed)}")
     tz = SAMPLE_WHEN.tzinfo
     assert isinstance(tz, ZoneInfo)
     sample = render(
@@ -108,6 +126,7 @@ def check(body: str, language: str, practice: str, provider: str) -> TemplateChe
             "when": when_text(SAMPLE_WHEN, tz, language),
             "until": until_text(SAMPLE_WHEN, tz, language),
             "link": SAMPLE_LINK,
+            "replaces": day_text(SAMPLE_WHEN, tz, language),
         },
     )
     return TemplateCheck(sms_segments(sample), is_gsm7(sample), non_gsm7_chars(sample), sample)
@@ -185,9 +204,11 @@ def catalogue_text(row: dict[str, object], link: str | None) -> str | None:
     sender's built-in English texts (listener/templates.py) apply."""
     kind, language = str(row["kind"]), str(row.get("language") or "en")
     body = row.get("template_body")
-    if body is None and (language == "en" or (kind, language) not in DEFAULTS):
+    replaces = row.get("replaces") if kind == "offer" else None
+    moveup = body is None and isinstance(replaces, dt.datetime) and language in MOVEUP_OFFER
+    if body is None and not moveup and (language == "en" or (kind, language) not in DEFAULTS):
         return None
-    text = str(body) if body is not None else DEFAULTS[(kind, language)]
+    text = str(body) if body is not None else MOVEUP_OFFER[language] if moveup else DEFAULTS[(kind, language)]
     tz = ZoneInfo(str(row["customer_tz"]))
     starts, expires = row.get("starts"), row.get("expires_at")
     values = {
@@ -196,6 +217,7 @@ def catalogue_text(row: dict[str, object], link: str | None) -> str | None:
         "when": when_text(starts, tz, language) if isinstance(starts, dt.datetime) else "",
         "until": until_text(expires, tz, language) if isinstance(expires, dt.datetime) else "",
         "link": link or "",
+        "replaces": day_text(replaces, tz, language) if isinstance(replaces, dt.datetime) else "",
     }
     try:
         rendered = render(text, language, values)

@@ -168,6 +168,15 @@ begin
   offer_id := v_offer.id;
   offer_expires_at := v_offer.expires_at;
 
+  -- Payments (issue 13): a protected booking is not claimed here. The offer stays open for the
+  -- customer's Checkout (the page takes it there); Stripe's webhook claims it as it does claim links.
+  outcome := slotoptim.offer_payment_gate(v_offer.id, book_opening.at);
+  if outcome is not null then
+    perform pg_catalog.set_config('slotoptim.clock', v_previous_clock, true);
+    return next;
+    return;
+  end if;
+
   select * into v_claim from slotoptim.claim_offer(v_offer.id, book_opening.customer_id, book_opening.at);
   outcome := v_claim.outcome;
   appointment_id := v_claim.appointment_id;
@@ -181,7 +190,7 @@ end;
 $$;
 
 comment on function slotoptim.book_opening(text, text, timestamptz, bigint, timestamptz) is
-  'Books an opening from the public booking page through slotoptim.claim_offer (an offer made and claimed at once); returns the claim''s outcome.';
+  'Books an opening from the public booking page through slotoptim.claim_offer (an offer made and claimed at once); returns the claim''s outcome, or payment_required (offer left open for Checkout) / being_confirmed from slotoptim.offer_payment_gate.';
 
 -- Waitlist deduplication (seed 003, edge case 8): when a customer's offer is claimed, their other
 -- active entries for the same service close after the organisation's waitlist_dedup_after unless

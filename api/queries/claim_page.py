@@ -82,11 +82,17 @@ class ClaimView:
     opted_out: bool = False
     payment: PaymentInfo | None = None
     checkout_url: str | None = None
+    # A move-up offer (issue 12): the appointment it replaces, "Tue Dec 15, 10:00 AM".
+    replaces: str | None = None
 
 
 def clock_time(at: dt.datetime) -> str:
     hour = at.hour % 12 or 12
     return f"{hour}:{at.minute:02d} {'AM' if at.hour < 12 else 'PM'}"
+
+
+def _short_day(at: dt.datetime) -> str:
+    return f"{at:%a %b} {at.day}, {clock_time(at)}"
 
 
 def long_when(at: dt.datetime) -> str:
@@ -131,7 +137,11 @@ def _details(conn: Conn, offer_id: int) -> dict[str, Any] | None:
         " case when o.price_cents < o.list_price_cents then o.list_price_cents / 100.0 end as list_price,"
         " coalesce(c.timezone, org.timezone) as timezone, org.timezone as practice_timezone,"
         " s.name as service, s.minutes, l.address, c.opted_out_at,"
-        " coalesce(c.language, st.default_language) as language"
+        " coalesce(c.language, st.default_language) as language,"
+        # A move-up offer replaces the appointment its entry was enrolled for (issue 12).
+        " (select lower(ma.period) from slotoptim_private.waitlist_entry as we"
+        "   join slotoptim_private.appointment as ma on ma.id = we.moveup_appointment_id"
+        "  where we.id = o.waitlist_entry_id) as replaces"
         " from slotoptim_private.offer as o"
         " join slotoptim_private.gap as g on g.id = o.gap_id"
         " join slotoptim_private.provider as p on p.id = g.provider_id"
@@ -218,6 +228,7 @@ def view(
         practice_when=_practice_when(starts, tz, ZoneInfo(str(d["practice_timezone"]))),
         language=str(d["language"]),
         opted_out=d["opted_out_at"] is not None,
+        replaces=_short_day(d["replaces"].astimezone(tz)) if d["replaces"] is not None else None,
     )
     if state in ("filled", "expired"):
         result.alternatives = _alternatives(conn, link.offer_id, at, tz)

@@ -7,9 +7,11 @@ number or email address here. Bad input re-renders the form with a message namin
 (422) and writes nothing. The answers never depend on whether a phone or email is already known.
 
 Booking: slotoptim.selfservice.booking.book (the claim flow of claim links) and then
-`_after_booking`, the seam where a later payment step ("requires payment -> redirect") goes: today
-it redirects (303) to the offer's claim page, which shows the booking and asks about the
-customer's other waitlist entries.
+`_after_booking`: a 303 to the offer's claim page, which shows the booking and asks about the
+customer's other waitlist entries. When the practice's payment policy protects the booking
+(issue 13), nothing is booked here: the offer stays open, the payment step (the claim page's, for
+that offer) runs while the booking's holds are taken, and the page redirects to Stripe Checkout;
+Stripe's webhook books, and Checkout returns to the offer's claim page.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import anyio.to_thread
 import msgspec
 import redis
 from litestar import Request, get, post
+from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
 from litestar.response import Redirect, Template
@@ -39,9 +42,11 @@ from litestar.status_codes import (
 
 from slotoptim.api.db import Database
 from slotoptim.api.queries import booking_page as q
+from slotoptim.api.queries.claim_page import checkout_product
 from slotoptim.api.ratelimit import BOOK_CONTACT, retry_after
 from slotoptim.api.routes.claim_page import HEADERS, PAGE, _address, _unavailable
 from slotoptim.api.routes.deps import Db, Now, RedisClient
+from slotoptim.payments import checkout
 from slotoptim.selfservice import booking
 from slotoptim.selfservice.consent import EMAIL_CONSENT, SMS_CONSENT
 from slotoptim.tokens import make_token, signing_key
@@ -83,6 +88,7 @@ class ContactForm(msgspec.Struct, kw_only=True):
 
 class BookForm(ContactForm, kw_only=True):
     opening: str = ""
+    earlier: str = ""  # "yes": enrol the booking in move-up (issue 12, "earlier if possible")
 
 
 class WaitlistForm(ContactForm, kw_only=True):
@@ -279,9 +285,11 @@ async def booking_submit(
     db: Db,
     now: Now,
     redis_client: RedisClient,
+    state: State,
     data: Annotated[BookForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template | Redirect:
     address = _address(request)
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
 
     def submit() -> Template | Redirect:
         practice = q.find_practice(db, org)
@@ -301,8 +309,23 @@ async def booking_submit(
             return _too_many(practice, wait)
         opening = booking.Opening(chosen[0], data.service, chosen[1])
         with db.session(q.context(practice, address)) as conn:
+
+            def pay(offer_id: int, customer_id: int, expires: dt.datetime) -> checkout.PaymentStep:
+                back = f"{base}/c/{_claim_token(db, offer_id, customer_id, expires)}"
+                return checkout.payment_step(
+                    conn, redis_client, offer_id, now, back, back, checkout_product(conn, offer_id)
+                )
+
             result = booking.book(
-                conn, redis_client, opening, contact, practice.name, now, practice.hold_seconds * 1000
+                conn,
+                redis_client,
+                opening,
+                contact,
+                practice.name,
+                now,
+                practice.hold_seconds * 1000,
+                pay,
+                earlier=data.earlier == "yes",
             )
         return _after_booking(db, practice, now, state, address, result)
 
@@ -343,17 +366,23 @@ def _after_booking(
     address: str | None,
     result: booking.BookingResult,
 ) -> Template | Redirect:
-    """What follows a booking attempt. THE SEAM for a payment step (issue 13): a practice that
-    requires a deposit gets, here, a redirect to the payment page for `result.offer_id` instead of
-    the confirmation (the booking is then held as awaiting payment, not yet confirmed)."""
+    """What follows a booking attempt: the claim page of the offer (booked, or awaiting approval),
+    or, when the policy protects the booking (issue 13), Stripe Checkout. If Checkout cannot be
+    reached (or another checkout holds the time), the claim page says so and offers to retry."""
     if result.offer_id is None or result.customer_id is None or result.offer_expires is None:
         state.notice = LOST.get(result.outcome, LOST["filled"])
         state.errors = {}
         return _render(db, practice, now, state, HTTP_409_CONFLICT, address)
+    if result.payment is not None and result.payment.state == "redirect" and result.payment.url:
+        return Redirect(path=result.payment.url, status_code=HTTP_303_SEE_OTHER, headers=HEADERS)
+    token = _claim_token(db, result.offer_id, result.customer_id, result.offer_expires)
+    return Redirect(path=f"/c/{token}", status_code=HTTP_303_SEE_OTHER, headers=HEADERS)
+
+
+def _claim_token(db: Database, offer_id: int, customer_id: int, expires: dt.datetime) -> str:
     with db.owner() as conn:
         key = signing_key(conn)
-    token = make_token(key, result.offer_id, result.customer_id, int(result.offer_expires.timestamp()))
-    return Redirect(path=f"/c/{token}", status_code=HTTP_303_SEE_OTHER, headers=HEADERS)
+    return make_token(key, offer_id, customer_id, int(expires.timestamp()))
 
 
 def _too_many(practice: q.Practice, wait: int) -> Template:

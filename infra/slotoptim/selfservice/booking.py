@@ -4,13 +4,17 @@ Booking follows the claim flow of claim links (slotoptim.claims): a Redis hold f
 slot, and on the opening's live gap when there is one, so a claim link's claimant hears that
 someone is confirming), then one PostgreSQL transaction: the customer, slotoptim.book_opening
 (which makes an offer and claims it with slotoptim.claim_offer: the exclusion constraint
-arbitrates) and the consent the form gave. Anything but booked or awaiting_approval rolls the
-whole transaction back: a lost race leaves no customer, entry or offer behind.
+arbitrates) and the consent the form gave. Anything but booked, awaiting_approval or
+payment_required rolls the whole transaction back: a lost race leaves no customer, entry or offer
+behind. payment_required (issue 13): the policy protects this booking, so book_opening leaves the
+offer open and unclaimed; `pay` (the page's Checkout step) runs while the holds are still taken,
+and Stripe's webhook books later through the claim path of claim links.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +23,11 @@ import redis
 
 from slotoptim import holds
 from slotoptim.db import fetch_dict
+from slotoptim.payments.checkout import PaymentStep
 from slotoptim.retry import retrying
 from slotoptim.selfservice.consent import CONFIRM_TEXT, WORDING_VERSION, language_or_default
 
-KEPT = frozenset({"booked", "awaiting_approval"})
+KEPT = frozenset({"booked", "awaiting_approval", "payment_required"})
 SOURCE = "booking_page"
 
 
@@ -63,6 +68,12 @@ class BookingResult:
     offer_id: int | None = None
     customer_id: int | None = None
     offer_expires: dt.datetime | None = None
+    # payment_required: what the payment step answered (None when it was not needed).
+    payment: PaymentStep | None = None
+
+
+# The payment step of a protected booking: (offer id, customer id, offer expiry) -> the step.
+Pay = Callable[[int, int, dt.datetime], PaymentStep]
 
 
 class RolledBack(Exception):
@@ -129,9 +140,13 @@ def book(
     practice: str,
     at: dt.datetime,
     hold_ms: int,
+    pay: Pay | None = None,
+    earlier: bool = False,
 ) -> BookingResult:
     """Books `opening` for `contact`. `conn` is an autocommit session of the organisation: the
-    booking is its own transaction, retried whole when PostgreSQL breaks a deadlock."""
+    booking is its own transaction, retried whole when PostgreSQL breaks a deadlock. `earlier`: the
+    customer ticked "earlier if possible", so a booked appointment is enrolled in move-up (issue 12)
+    in the same transaction."""
     provider_id, gap_id = _live_gap(conn, opening, 1)
     if provider_id is None:
         return BookingResult("filled")
@@ -157,18 +172,25 @@ def book(
                     customer_id = _customer(conn, contact, at)
                     row = fetch_dict(
                         conn,
-                        "select outcome, offer_id, offer_expires_at from slotoptim.book_opening(%s, %s, %s, %s, %s)",
+                        "select outcome, appointment_id, offer_id, offer_expires_at"
+                        " from slotoptim.book_opening(%s, %s, %s, %s, %s)",
                         (opening.provider_key, opening.service_key, opening.starts, customer_id, at),
                     )
                     assert row is not None
                     if row["outcome"] not in KEPT:
                         raise RolledBack(str(row["outcome"]))
+                    if earlier and row["outcome"] == "booked" and row["appointment_id"] is not None:
+                        conn.execute("select slotoptim.enrol_moveup(%s, %s)", (row["appointment_id"], at))
                     _consent(conn, customer_id, contact, practice, at)
                     return {**row, "customer_id": customer_id}
             except RolledBack as lost:
                 return {"outcome": lost.outcome}
 
         record = retrying(attempt)
+        if record["outcome"] == "payment_required" and pay is not None:
+            # Before our holds go: the checkout's own hold (the same gap key) replaces them.
+            step = pay(int(record["offer_id"]), int(record["customer_id"]), record["offer_expires_at"])
+            record = {**record, "payment": step}
     finally:
         holds.release(redis_client, slot_hold)
         if gap_hold is not None:
@@ -176,7 +198,9 @@ def book(
     outcome = str(record["outcome"])
     if outcome not in KEPT or record.get("offer_id") is None:
         return BookingResult(outcome)
-    return BookingResult(outcome, int(record["offer_id"]), int(record["customer_id"]), record["offer_expires_at"])
+    return BookingResult(
+        outcome, int(record["offer_id"]), int(record["customer_id"]), record["offer_expires_at"], record.get("payment")
+    )
 
 
 def join_waitlist(

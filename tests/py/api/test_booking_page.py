@@ -262,3 +262,22 @@ def test_any_form_gets_a_page_never_an_error_and_a_refusal_writes_nothing(
             assert counts(db) == before
 
     check()
+
+
+def test_earlier_if_possible_enrols_the_booking_in_move_up(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    page = client.get("/book/acme", params={"service": "short", "provider": "dr-a"})
+    assert 'name="earlier" type="checkbox"' in page.text and "Earlier if possible" in page.text
+    plain = book(client, opening=opening("dr-a", 10))
+    assert plain.status_code == 303, plain.text
+    answer = book(client, opening=opening("dr-a", 11), name="Eli Early", phone="+16175550177", earlier="yes")
+    assert answer.status_code == 303, answer.text
+    rows = db.execute(
+        "select c.name, w.status, w.moveup_appointment_id = a.id as same, w.service_ids = array[a.service_id] as svc"
+        " from slotoptim_private.appointment as a"
+        " join slotoptim_private.customer as c on c.id = a.customer_id"
+        " join slotoptim_private.waitlist_entry as w on w.moveup_appointment_id = a.id"
+        " where a.source = 'booking_page'"
+    ).fetchall()
+    assert [dict(r) for r in rows] == [{"name": "Eli Early", "status": "active", "same": True, "svc": True}]

@@ -96,3 +96,34 @@ def test_a_long_text_is_saved_when_flagged_multipart(client: TestClient[Any], ke
         client.put(f"{PATH}/offer/es/sms", headers=keys.headers("staff"), json={"body": "{practice}"}).status_code
         == 403
     )
+
+
+def test_spanish_move_up_offer_and_reminder_built_ins() -> None:
+    """Issue 12 in Spanish: the move-up offer names the appointment it replaces and the reminder
+    lists every reply keyword, each one GSM-7 segment at its longest."""
+    for language, body in catalogue.MOVEUP_OFFER.items():
+        check = catalogue.check(body, language, "Northside Clinic", "Dr. M. Fernandez", catalogue.MOVEUP_PLACEHOLDERS)
+        assert check.gsm7 and check.segments == 1, (language, len(check.sample), check.sample)
+    reminder = catalogue.DEFAULTS[("reminder", "es")]
+    assert all(f" {word} " in reminder for word in ("Y", "C", "R", "EARLIER"))
+    slot = __import__("api.api_practice", fromlist=["SLOT"]).SLOT
+    row = {
+        "kind": "offer",
+        "language": "es",
+        "template_body": None,
+        "channel": "sms",
+        "customer_tz": "America/New_York",
+        "org_name": "Acme Clinic",
+        "provider_name": "Dr. A",
+        "starts": slot,
+        "expires_at": slot,
+        "replaces": slot + __import__("datetime").timedelta(days=21),
+    }
+    text = catalogue.catalogue_text(row, "https://x.example/c/abc")
+    assert (
+        text == "Dr. A: antes, mar 24 nov, 14:00 EST, en vez del mar 15 dic. Hasta 14:00: https://x.example/c/abc"
+        " STOP para salir"
+    )
+    # An ordinary offer keeps the ordinary wording; an English move-up offer is the sender's own.
+    assert "en vez" not in (catalogue.catalogue_text({**row, "replaces": None}, "l") or "")
+    assert catalogue.catalogue_text({**row, "language": "en"}, "l") is None
