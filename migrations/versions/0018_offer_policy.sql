@@ -1,4 +1,4 @@
--- Frozen copy of sql/39n_tables_offer_policy.sql as of revision 0019. Never edit: add a migration.
+-- Frozen copy of sql/39n_tables_offer_policy.sql as of revision 0018. Never edit: add a migration.
 -- An offer policy that learns (issue 16): the adaptive strategy's targets, the acceptance model's
 -- factors, what each offer was predicted and priced at, message experiments and last-minute pricing.
 

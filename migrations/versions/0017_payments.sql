@@ -1,4 +1,4 @@
--- Frozen copy of sql/39m_tables_payments.sql as of revision 0018. Never edit: add a migration.
+-- Frozen copy of sql/39m_tables_payments.sql as of revision 0017. Never edit: add a migration.
 -- No-show protection (issue 13): the practice's payment policy, the decision taken for each
 -- booking, the Stripe Checkout sessions that hold a slot while a customer pays, the cards on
 -- file (Stripe ids, brand and last four digits only: never a card number), the charges made by

@@ -1,8 +1,8 @@
-"""An offer policy that learns (issue 16): adaptive strategy settings, acceptance model factors,
-offer prediction/price/variant columns, message experiments, pricing policy.
+"""Move-up offers and reminders (issue 12): waitlist_entry.moveup_appointment_id, moveup_move,
+reminder_rule, reminder, staff_task, message.appointment_id and the 'reminder' message kind.
 
-Revision ID: 0019
-Revises: 0018 (on branch i16: 0013; the lead re-chains at merge)
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0019"
-down_revision = "0018"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

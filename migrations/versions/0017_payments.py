@@ -1,8 +1,8 @@
 """No-show protection with Stripe: payment policy, decisions, checkouts, cards on file, charges,
 Stripe events (sql/39m_tables_payments.sql).
 
-Revision ID: 0018 (the lead renumbers and re-chains at merge)
-Revises: 0013 on this branch (0017 once merged)
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0018"
-down_revision = "0017"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
-"""Move-up offers and reminders (issue 12): waitlist_entry.moveup_appointment_id, moveup_move,
-reminder_rule, reminder, staff_task, message.appointment_id and the 'reminder' message kind.
+"""An offer policy that learns (issue 16): adaptive strategy settings, acceptance model factors,
+offer prediction/price/variant columns, message experiments, pricing policy.
 
-Revision ID: 0016
-Revises: 0013 (0014 and 0015 belong to other branches: the lead re-chains at merge)
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0016"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- Frozen copy of sql/39k_tables_moveup_reminders.sql as of revision 0016. Never edit: add a migration.
+-- Frozen copy of sql/39k_tables_moveup_reminders.sql as of revision 0015. Never edit: add a migration.
 -- Issue 12, items 1 and 2: move-up offers ("earlier if possible" for customers who already hold a
 -- later appointment) and reminders that double as cancellation detectors.
 --

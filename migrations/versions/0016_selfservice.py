@@ -1,7 +1,7 @@
 """Self-service booking, consent history, message templates (issue 12: booking page and consent).
 
-Revision ID: 0017 (down_revision 0013 on branch i12b: the integrator re-chains it after 0016)
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from slotoptim.migrations.steps import run_sql_file
 
-revision = "0017"
-down_revision = "0016"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- Frozen copy of sql/39l_tables_selfservice.sql as of revision 0017. Never edit: add a migration.
+-- Frozen copy of sql/39l_tables_selfservice.sql as of revision 0016. Never edit: add a migration.
 -- Self-service booking, consent records and message templates (issue 12, items 3-5).
 --
 -- Consent is a history, not a flag: every request, grant and revocation is a row with its time,
