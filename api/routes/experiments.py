@@ -3,11 +3,14 @@ readout) and the last-minute pricing policy (issue 16). As /v1/settings: every r
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.concurrency import sync_to_thread
 from litestar.params import JSONBody, PathParameter
 
+from slotoptim.api.errors import malformed
 from slotoptim.api.queries import experiments as q
 from slotoptim.api.routes.deps import Ctx, Db, Now
 from slotoptim.api.routes.responses import errors
@@ -90,9 +93,27 @@ class PricingPolicyController(Controller):
         operation_id="putPricingPolicy",
         summary="Set the last-minute pricing policy (admin); offers already made keep their price",
         opt={"role": "admin"},
-        sync_to_thread=True,
         responses=errors(not_found=False),
     )
-    def update(self, db: Db, ctx: Ctx, data: JSONBody[PricingPolicy]) -> PricingPolicyOut:
-        with db.transaction(ctx) as conn:
-            return q.put_pricing_policy(conn, data)
+    async def update(
+        self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, data: JSONBody[PricingPolicy]
+    ) -> PricingPolicyOut:
+        _strictly(await request.body())
+        return await sync_to_thread(_put_policy, db, ctx, data)
+
+
+def _put_policy(db: Db, ctx: Ctx, data: PricingPolicy) -> PricingPolicyOut:
+    with db.transaction(ctx) as conn:
+        return q.put_pricing_policy(conn, data)
+
+
+def _strictly(raw: bytes) -> None:
+    """Litestar converts a body laxly (0 for false, "20" for 20); a policy that switches pricing on
+    or off, or sets a percentage, takes the JSON types its schema says, else 400 naming the field."""
+    try:
+        msgspec.json.decode(raw, type=PricingPolicy, strict=True)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        path = text.rpartition("at `$.")[2].rstrip("`") if "at `$." in text else "body"
+        field = path.split("[")[0].split(".")[0]
+        raise malformed(field, text.partition(" - at ")[0]) from None

@@ -137,3 +137,10 @@ def test_pricing_policy(client: TestClient[Any], keys: Keys, db: psycopg.Connect
         "select count(*) as n from slotoptim_private.audit_event where entity = 'pricing_policy'"
     ).fetchone()
     assert audited is not None and audited["n"] == 1
+
+
+def test_pricing_policy_takes_json_types_strictly(client: TestClient[Any], keys: Keys) -> None:
+    for body, field in (({"enabled": 0}, "enabled"), ({"holiday_surge_pct": "20"}, "holiday_surge_pct")):
+        answer = client.put("/v1/pricing-policy", headers=keys.headers("admin"), json=body)
+        assert answer.status_code == 400 and field in answer.text, (body, answer.text)
+    assert client.get("/v1/pricing-policy", headers=keys.headers("admin")).json()["configured"] is False
