@@ -26,10 +26,19 @@ declare
   v_made integer := 0;
   v_batch integer;
   v_ranked integer;
+  v_surge boolean;
 begin
   select * into v_campaign from slotoptim_private.offer_campaign where id = p_campaign_id;
   select * into v_settings from slotoptim_private.organisation_settings where org_id = v_campaign.org_id;
   select timezone into v_org_tz from slotoptim_private.organisation where id = v_campaign.org_id;
+  -- A holiday surge (sql/54r_fn_surge.sql): shorter windows, wider waves. The adaptive plan
+  -- already sized its wave and window for the surge (sql/55n_fn_adaptive.sql).
+  v_surge := v_campaign.strategy <> 'adaptive'
+             and slotoptim_private.surge_day(v_campaign.org_id,
+                   (select lower(g.during) from slotoptim_private.gap as g where g.id = v_campaign.gap_id));
+  p_limit := slotoptim_private.surge_wave(p_limit, v_surge);
+  p_window := slotoptim_private.surge_window(p_window, v_surge);
+  v_k := p_limit;
 
   -- One statement per wave: the best p_limit candidates (all with no limit) that pass the wave's
   -- filters get their offer, their message and their count. The bounded ranking returns the best

@@ -99,6 +99,7 @@ declare
   v_count integer := 0;
   v_wave integer := 1;
   v_candidate record;
+  v_surge boolean;
 begin
   select * into v_gap from slotoptim_private.gap as g where g.id = p_gap_id;
   if v_gap.id is null then
@@ -106,9 +107,14 @@ begin
   end if;
   select * into v_settings from slotoptim_private.organisation_settings as st where st.org_id = v_gap.org_id;
   v_deadline := lower(v_gap.during) - v_settings.adaptive_min_notice;
+  -- A holiday surge (sql/54r_fn_surge.sql) halves the window and the horizon: each offer has less
+  -- time to be answered, so each wave takes more candidates to reach its share of the target.
+  v_surge := slotoptim_private.surge_day(v_gap.org_id, lower(v_gap.during));
   -- Close to the deadline the window shrinks to what is left (five minutes at least).
-  v_window := least(v_settings.adaptive_wave_window, greatest(v_deadline - p_at, interval '5 minutes'));
-  v_end := greatest(least(v_deadline, p_at + v_settings.adaptive_horizon), p_at + v_window);
+  v_window := least(slotoptim_private.surge_window(v_settings.adaptive_wave_window, v_surge),
+                    greatest(v_deadline - p_at, interval '5 minutes'));
+  v_end := greatest(least(v_deadline, p_at + slotoptim_private.surge_window(v_settings.adaptive_horizon, v_surge)),
+                    p_at + v_window);
   v_need := -ln(1 - v_settings.adaptive_fill_target::float8);
 
   for v_candidate in

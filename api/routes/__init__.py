@@ -25,6 +25,7 @@ from slotoptim.api.routes.catalogue import ProviderController, ServiceController
 from slotoptim.api.routes.claim_page import claim_answer, claim_page, claim_submit
 from slotoptim.api.routes.customers import CustomerController
 from slotoptim.api.routes.dashboard import dashboard, dashboard_gap, home, login, login_form, logout
+from slotoptim.api.routes.experiments import ExperimentController, PricingPolicyController
 from slotoptim.api.routes.gaps import GapController
 from slotoptim.api.routes.kpis import kpis
 from slotoptim.api.routes.message_templates import MessageTemplateController
@@ -73,6 +74,8 @@ V1 = Router(
         ServiceController,
         SettingsController,
         MessageTemplateController,
+        ExperimentController,
+        PricingPolicyController,
         kpis,
         ApiKeyController,
         QueueController,
