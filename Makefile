@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 # Every Python, SQL, template or asset file: a new one must be linked into the editable install (strict mode).
-SOURCES := $(shell find infra api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null)
+SOURCES := $(shell find api listener ml migrations sql -name '*.py' -o -name '*.sql' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-run system-deps run test test-py lint typecheck fmt bench bench-msgraph faults ml-report clean db-stop fuzz fhir-server test-pg15
@@ -85,8 +85,8 @@ lint: install ## ruff
 	$(BIN)/ruff check infra api listener ml migrations sql tests
 	$(BIN)/ruff format --check infra api listener ml migrations sql tests
 
-typecheck: install ## mypy --strict on the slotoptim packages
-	$(BIN)/mypy -p slotoptim
+typecheck: install ## mypy --strict on the slotoptim packages (pyproject [tool.mypy] packages)
+	$(BIN)/mypy
 
 fmt: install ## format the Python sources
 	$(BIN)/ruff format infra api listener ml migrations sql tests

@@ -17,8 +17,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from slotoptim.api.apikeys import create_key, find_key
-from slotoptim.db import fetch_dict
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.db import fetch_dict
+from slotoptim.listener.tokens import make_token, signing_key
 
 DEMO_ORG = "harbourview"
 DEMO_KEY_NAME = "make run (demo staff)"

@@ -7,7 +7,7 @@
 | P0002 no data found (an unknown key or id) | 404 Not Found |
 | 40001/40P01 serialization or deadlock, 57014 statement timeout, connection trouble | 503, retry |
 
-The message is `slotoptim.practice.dberrors.explain()`'s sentence, the same the importer prints.
+The message is `slotoptim.listener.practice.dberrors.explain()`'s sentence, the same the importer prints.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from psycopg_pool import PoolTimeout
 from slotoptim.api.db import AppRoleMissing, DatabaseUnavailable
 from slotoptim.api.logs import log_event
 from slotoptim.api.request_id import current_request_id
-from slotoptim.practice.dberrors import explain, field_of
+from slotoptim.listener.practice.dberrors import explain, field_of
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):

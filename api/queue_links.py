@@ -9,7 +9,7 @@ from litestar.datastructures import State
 
 from slotoptim.api import queue_tokens
 from slotoptim.api.db import Database
-from slotoptim.tokens import signing_key
+from slotoptim.listener.tokens import signing_key
 
 STATUS_LIFETIME = dt.timedelta(hours=16)
 CHECK_IN_GRACE = dt.timedelta(hours=2)

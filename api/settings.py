@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from slotoptim.config import ConfigError
+from slotoptim.listener.config import ConfigError
 
 
 def utc_now() -> dt.datetime:
@@ -94,8 +94,8 @@ def oidc_from_env(env: Mapping[str, str]) -> OidcSettings | None:
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
     """The settings of a deployed API; starts the embedded servers when no URLs are given."""
-    from slotoptim.cache import redis_url
-    from slotoptim.db import database_url
+    from slotoptim.listener.cache import redis_url
+    from slotoptim.listener.db import database_url
 
     env = os.environ if env is None else env
     pool = env.get("SLOTOPTIM_API_POOL_SIZE", "10")

@@ -10,7 +10,7 @@ from typing import TypeVar
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import DbContext
 from slotoptim.api.logs import log_event
-from slotoptim.retry import retrying
+from slotoptim.listener.retry import retrying
 
 T = TypeVar("T")
 

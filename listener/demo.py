@@ -18,9 +18,9 @@ import psycopg
 import redis
 from psycopg.rows import dict_row
 
+from slotoptim.listener.practice.demo import TIMEZONE, build_demo_practice
+from slotoptim.listener.practice.importer import import_practice
 from slotoptim.listener.simulation import FillSimulation, kpis
-from slotoptim.practice.demo import TIMEZONE, build_demo_practice
-from slotoptim.practice.importer import import_practice
 
 CANCELLATIONS = 12
 

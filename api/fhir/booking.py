@@ -1,7 +1,7 @@
 """IHE ITI Scheduling: $find (ITI-115), $hold (ITI-116) and $book (ITI-117).
 
 $find ranks potential appointments with slotoptim.find_appointments. $hold takes the same kind of
-Redis hold a claim takes (slotoptim.holds), for the organisation's claim hold time, ended early
+Redis hold a claim takes (slotoptim.listener.holds), for the organisation's claim hold time, ended early
 by the application's clock. $book books in one database transaction (slotoptim.book_slot): the
 exclusion constraint decides between concurrent bookings; a hold only makes the losers hear it
 sooner. Redis unreachable: holds are skipped and the database alone decides."""
@@ -18,13 +18,13 @@ import anyio.to_thread
 import psycopg
 import redis
 
-from slotoptim import holds
 from slotoptim.api.db import Database
 from slotoptim.api.fhir import queries
 from slotoptim.api.fhir import resources as res
 from slotoptim.api.fhir.outcome import FhirError, conflict, invalid, not_found
 from slotoptim.api.fhir.params import MAX_COUNT, reference_id, token_code
 from slotoptim.api.identity import DbContext
+from slotoptim.listener import holds
 
 T = TypeVar("T")
 FIND_WINDOW = dt.timedelta(days=14)

@@ -18,7 +18,7 @@ from psycopg_pool import PoolTimeout
 from slotoptim.api.db import AppRoleMissing
 from slotoptim.api.errors import status_for
 from slotoptim.api.logs import log_event
-from slotoptim.practice.dberrors import explain
+from slotoptim.listener.practice.dberrors import explain
 
 FHIR_JSON = "application/fhir+json"
 

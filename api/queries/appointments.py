@@ -25,7 +25,7 @@ from slotoptim.api.schemas.appointments import (
     Reschedule,
     StatusChangeTo,
 )
-from slotoptim.limits import LONGEST_APPOINTMENT, instant_problem
+from slotoptim.listener.limits import LONGEST_APPOINTMENT, instant_problem
 
 SELECT = """
 select a.id, a.key, p.key as provider, s.key as service, c.key as customer, a.customer_id,

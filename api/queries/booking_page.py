@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
 from slotoptim.api.queries.claim_page import clock_time
-from slotoptim.money import locale_for, money
+from slotoptim.listener.money import locale_for, money
 
 MAX_OPENINGS = 8
 

@@ -23,8 +23,8 @@ from slotoptim.api.schemas.catalogue import (
     SettingsPatch,
 )
 from slotoptim.api.schemas.common import clock_text, weekday_name, weekday_number
-from slotoptim.limits import price_problem
-from slotoptim.weekly_hours import group_hours
+from slotoptim.listener.limits import price_problem
+from slotoptim.listener.weekly_hours import group_hours
 
 SELECT_PROVIDER = """
 select p.id, p.key, p.name, p.timezone, l.key as location, p.active,

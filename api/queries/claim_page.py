@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from slotoptim import claims, holds
-from slotoptim import money as babel_money
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
-from slotoptim.tokens import TokenError, read_token, signing_key, verify_token
+from slotoptim.listener import claims, holds
+from slotoptim.listener import money as babel_money
+from slotoptim.listener.tokens import TokenError, read_token, signing_key, verify_token
 
-# Outcomes of slotoptim.claims that the page shows as "this link is not valid" (404).
+# Outcomes of slotoptim.listener.claims that the page shows as "this link is not valid" (404).
 NOT_FOUND = frozenset({"invalid", "unknown", "not_yours"})
 
 
@@ -309,7 +309,7 @@ def payment_info(conn: Conn, d: dict[str, Any], at: dt.datetime) -> PaymentInfo 
 
 def claim(conn: Conn, cache: redis.Redis | None, link: Link, at: dt.datetime, hold_ms: int) -> str:
     """Books the offer for its customer (`conn` an autocommit session for the offer's
-    organisation, see slotoptim.claims.claim); returns the outcome."""
+    organisation, see slotoptim.listener.claims.claim); returns the outcome."""
     if at.timestamp() >= link.expires:
         return "expired"
     return claims.claim(conn, cache, link.offer_id, link.customer_id, at, hold_ms).outcome

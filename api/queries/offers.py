@@ -6,13 +6,13 @@ import datetime as dt
 
 import redis
 
-from slotoptim import claims
 from slotoptim.api.db import Conn
 from slotoptim.api.errors import Conflict
 from slotoptim.api.queries.gaps import get as get_gap
 from slotoptim.api.queries.gaps import offers_of_campaign
 from slotoptim.api.schemas.offers import Alternative, Campaign, ClaimOutcome, InstantClaim, OfferRequest
-from slotoptim.tokens import TokenError, read_token, signing_key, verify_token
+from slotoptim.listener import claims
+from slotoptim.listener.tokens import TokenError, read_token, signing_key, verify_token
 
 
 def start(conn: Conn, data: OfferRequest, at: dt.datetime) -> Campaign:
@@ -59,7 +59,7 @@ def instant_claim(
     conn: Conn, cache: redis.Redis | None, data: InstantClaim, signing: bytes, at: dt.datetime, hold_ms: int
 ) -> ClaimOutcome:
     """`conn` is an autocommit session acting for the caller's organisation: the booking commits
-    before the Redis hold is released (slotoptim.claims.claim). A token of another organisation's
+    before the Redis hold is released (slotoptim.listener.claims.claim). A token of another organisation's
     offer is "unknown", expired or not: its existence is not revealed."""
     genuine = _genuine_offer(signing, data.slot_token, data.customer_id)
     visible = genuine is not None and (

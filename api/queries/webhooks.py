@@ -24,7 +24,7 @@ from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
 from slotoptim.api.queries import consent, reminder_replies
 from slotoptim.listener.channels.opt_out import classify_inbound, normalize
-from slotoptim.selfservice.consent import CONFIRMED_REPLY
+from slotoptim.listener.selfservice.consent import CONFIRMED_REPLY
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ rate-limited per address by the front door (api/frontdoor.py, api/ratelimit.py) 
 number or email address here. Bad input re-renders the form with a message naming each field
 (422) and writes nothing. The answers never depend on whether a phone or email is already known.
 
-Booking: slotoptim.selfservice.booking.book (the claim flow of claim links) and then
+Booking: slotoptim.listener.selfservice.booking.book (the claim flow of claim links) and then
 `_after_booking`: a 303 to the offer's claim page, which shows the booking and asks about the
 customer's other waitlist entries. When the practice's payment policy protects the booking
 (issue 13), nothing is booked here: the offer stays open, the payment step (the claim page's, for
@@ -46,10 +46,10 @@ from slotoptim.api.queries.claim_page import checkout_product
 from slotoptim.api.ratelimit import BOOK_CONTACT, retry_after
 from slotoptim.api.routes.claim_page import HEADERS, PAGE, _address, _unavailable
 from slotoptim.api.routes.deps import Db, Now, RedisClient
-from slotoptim.payments import checkout
-from slotoptim.selfservice import booking
-from slotoptim.selfservice.consent import EMAIL_CONSENT, SMS_CONSENT
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.payments import checkout
+from slotoptim.listener.selfservice import booking
+from slotoptim.listener.selfservice.consent import EMAIL_CONSENT, SMS_CONSENT
+from slotoptim.listener.tokens import make_token, signing_key
 
 OrgPath = Annotated[str, PathParameter(max_length=63, description="the organisation's key")]
 

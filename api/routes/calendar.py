@@ -20,10 +20,10 @@ from slotoptim.api.routes.deps import Ctx, Db, Now
 from slotoptim.api.routes.params import ProviderPath
 from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.calendar import CalendarConnected, CalendarConnection
-from slotoptim.calendar import oauth
-from slotoptim.integrations import connections, push
-from slotoptim.integrations.errors import ExternalError
-from slotoptim.integrations.secrets import SecretKeyError
+from slotoptim.listener.calendar import oauth
+from slotoptim.listener.integrations import connections, push
+from slotoptim.listener.integrations.errors import ExternalError
+from slotoptim.listener.integrations.secrets import SecretKeyError
 
 PUBLIC = {"exclude_from_auth": True}
 CALLBACK_PATH = "/v1/calendar/oauth/callback"

@@ -39,7 +39,7 @@ from slotoptim.api.queries import claim_page as q
 from slotoptim.api.queries.offers import hold_ms
 from slotoptim.api.request_id import current_request_id
 from slotoptim.api.routes.deps import Db, Now, RedisClient
-from slotoptim.payments import checkout
+from slotoptim.listener.payments import checkout
 
 TokenPath = Annotated[str, PathParameter(max_length=64, description="the claim link's signed token")]
 

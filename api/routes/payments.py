@@ -27,7 +27,7 @@ from slotoptim.api.routes.deps import Ctx, Db, Now, RedisClient
 from slotoptim.api.routes.params import id_path
 from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.payments import PolicyPatch, Waiver
-from slotoptim.payments import signature, stripe_account, webhook
+from slotoptim.listener.payments import signature, stripe_account, webhook
 
 PUBLIC = {"exclude_from_auth": True}
 WEBHOOK_RESPONSES = errors(not_found=False, unprocessable=False)

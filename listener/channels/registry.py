@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
-from slotoptim.config import ConfigError
 from slotoptim.listener.channels.base import Channel
 from slotoptim.listener.channels.console_channel import ConsoleChannel
 from slotoptim.listener.channels.email_channel import EmailChannel
 from slotoptim.listener.channels.twilio_channel import TwilioChannel
+from slotoptim.listener.config import ConfigError
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})

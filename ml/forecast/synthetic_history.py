@@ -1,6 +1,6 @@
 """SYNTHETIC: the demo practice with months of made-up history, for the learning jobs to learn from.
 
-The demo practice (slotoptim.practice.demo) holds a fortnight and, imported as `make run` does, no
+The demo practice (slotoptim.listener.practice.demo) holds a fortnight and, imported as `make run` does, no
 past at all; a forecast needs weeks of history and a practice no-show model a few hundred marked
 appointments. This builds the same practice (organisation, providers, services, customers,
 waitlist) with `weeks` of past appointments before `today` and `future_days` of bookings made so
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slotoptim.practice.demo import PROVIDERS, SERVICES, TIMEZONE, build_demo_practice
-from slotoptim.practice.timeparse import WEEKDAYS
+from slotoptim.listener.practice.demo import PROVIDERS, SERVICES, TIMEZONE, build_demo_practice
+from slotoptim.listener.practice.timeparse import WEEKDAYS
 
 SYNTHETIC_NAME = "Harbourview Health (synthetic history)"
 # Share of a working span left free, by weekday (Monday first), before trend and daily noise.

@@ -5,7 +5,7 @@ Layout: <root>/<version>/ with
   calibration.json  calibration method and its numbers (Platt slope/intercept or isotonic knots),
   encoding.json     neighbourhood encoding fitted on the training fold,
   metadata.json     version, training window, features, parameters, metrics, library versions.
-Default root: <state dir>/models/noshow (state dir from slotoptim.config: SLOTOPTIM_STATE_DIR or the
+Default root: <state dir>/models/noshow (state dir from slotoptim.listener.config: SLOTOPTIM_STATE_DIR or the
 platform's user state dir). Versions are UTC timestamps, so their names sort in training order. A
 version is written to a hidden folder first and renamed into place, so readers never see half a model.
 metadata.json is self-contained so it can be mirrored into the database as one JSON document.
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slotoptim.config import load_settings
+from slotoptim.listener.config import load_settings
 from slotoptim.ml.noshow.calibration import calibration_from_json
 from slotoptim.ml.noshow.encoding import NeighbourhoodEncoding
 from slotoptim.ml.noshow.model import NoShowModel, TrainingWindow

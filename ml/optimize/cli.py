@@ -169,7 +169,7 @@ def run_template(args: argparse.Namespace) -> int:
         import psycopg
         from psycopg.rows import dict_row
 
-        from slotoptim.db import database_url
+        from slotoptim.listener.db import database_url
         from slotoptim.ml.optimize.template_store import store_template
 
         with psycopg.connect(database_url(), autocommit=True, row_factory=dict_row) as conn:

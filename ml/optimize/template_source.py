@@ -120,7 +120,7 @@ def _tuned(problem: TemplateProblem, args: argparse.Namespace) -> TemplateProble
 def load_practice(args: argparse.Namespace) -> PracticeTemplate:
     import psycopg
 
-    from slotoptim.db import database_url
+    from slotoptim.listener.db import database_url
     from slotoptim.ml.optimize.template_db import PracticeDataError, load_practice_template, resolve_organisation
     from slotoptim.ml.optimize.template_problem import TemplateInputError
 

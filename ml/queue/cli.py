@@ -42,8 +42,8 @@ def _fail(message: str) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from slotoptim.db import database_url
-    from slotoptim.migrate import migrate
+    from slotoptim.listener.db import database_url
+    from slotoptim.migrations.migrate import migrate
     from slotoptim.ml.cli import HANGU_CSV, shared_data_dir
     from slotoptim.ml.queue.replay import ReplayConfig, ReplayInputError, read_sessions, replay
 

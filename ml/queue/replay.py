@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 TZ = ZoneInfo("America/New_York")
 FIRST_DAY = dt.date(2026, 1, 5)

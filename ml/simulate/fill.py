@@ -7,7 +7,7 @@ staff member phoning, slotoptim.ml.simulate.fill_manual), the same cancellations
 listener.simulation.FillSimulation runs the engine minute by minute on a simulated clock (skipping
 minutes in which nothing is due): slotoptim.tick, the real outbox sender with recording channels,
 customers who answer as slotoptim.ml.simulate.fill_customers decides, claims through
-slotoptim.claims.claim. slotoptim.ml.simulate.fill_metrics measures each run. The databases are
+slotoptim.listener.claims.claim. slotoptim.ml.simulate.fill_metrics measures each run. The databases are
 dropped afterwards unless kept.
 """
 
@@ -26,14 +26,14 @@ import redis
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim.dbclone import clone_database
+from slotoptim.listener.dbclone import clone_database
+from slotoptim.listener.practice.demo import TIMEZONE
 from slotoptim.listener.simulation import FillSimulation
 from slotoptim.ml.simulate.fill_customer_models import CUSTOMER_MODELS, customers_for
 from slotoptim.ml.simulate.fill_learning import LearningFillSimulation
 from slotoptim.ml.simulate.fill_manual import ManualDesk, OfficeHours
 from slotoptim.ml.simulate.fill_metrics import StrategyResult, measure
 from slotoptim.ml.simulate.fill_practice import ORG_KEY, FillScenario, fill_scenario
-from slotoptim.practice.demo import TIMEZONE
 
 ENGINE_STRATEGIES = ("cascade", "sequential", "broadcast", "burst", "adaptive")
 STRATEGIES = (*ENGINE_STRATEGIES, "manual")
@@ -129,11 +129,11 @@ def run_fill_comparison(
         created.append(base)
         base_url = _url(server_url, base)
         if migrated_template is None:
-            from slotoptim.migrate import migrate
+            from slotoptim.migrations.migrate import migrate
 
             say(f"migrating {base}")
             migrate(base_url)
-        from slotoptim.practice.importer import import_practice
+        from slotoptim.listener.practice.importer import import_practice
 
         say(
             f"importing {len(scenario.document['appointments'])} appointments,"

@@ -115,8 +115,8 @@ def run_fill(args: argparse.Namespace) -> int:
 
 
 def _run_seeds(args: argparse.Namespace, config: FillConfig) -> int:
-    from slotoptim.cache import redis_client
-    from slotoptim.db import database_url
+    from slotoptim.listener.cache import redis_client
+    from slotoptim.listener.db import database_url
     from slotoptim.ml.simulate.fill_seeds import render_seeds_table, run_seeds
 
     summary = run_seeds(
@@ -135,8 +135,8 @@ def _run_seeds(args: argparse.Namespace, config: FillConfig) -> int:
 
 
 def _monday(text: str | None) -> dt.date:
+    from slotoptim.listener.practice.demo import today_in_demo_zone
     from slotoptim.ml.simulate.fill import default_monday
-    from slotoptim.practice.demo import today_in_demo_zone
 
     if text is None:
         return default_monday(today_in_demo_zone())
@@ -148,8 +148,8 @@ def _monday(text: str | None) -> dt.date:
 
 
 def _run(args: argparse.Namespace, config: FillConfig) -> int:
-    from slotoptim.cache import redis_client
-    from slotoptim.db import database_url
+    from slotoptim.listener.cache import redis_client
+    from slotoptim.listener.db import database_url
     from slotoptim.ml.simulate.fill import run_fill_comparison
     from slotoptim.ml.simulate.fill_report import plot_fill, render_table
 

@@ -228,11 +228,11 @@ def run_moveup_comparison(
         created.append(base)
         base_url = _url(server_url, base)
         if migrated_template is None:
-            from slotoptim.migrate import migrate
+            from slotoptim.migrations.migrate import migrate
 
             say(f"migrating {base}")
             migrate(base_url)
-        from slotoptim.practice.importer import import_practice
+        from slotoptim.listener.practice.importer import import_practice
 
         with psycopg.connect(base_url, autocommit=True, row_factory=dict_row) as conn:
             import_practice(conn, scenario.document)

@@ -42,8 +42,8 @@ def add_moveup_options(fill: argparse.ArgumentParser) -> None:
 
 
 def run_moveup(args: argparse.Namespace, config: FillConfig) -> int:
-    from slotoptim.cache import redis_client
-    from slotoptim.db import database_url
+    from slotoptim.listener.cache import redis_client
+    from slotoptim.listener.db import database_url
     from slotoptim.ml.simulate.fill_moveup import MoveUpConfig, render_moveup_table, run_moveup_comparison
 
     try:

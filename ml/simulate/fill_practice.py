@@ -1,6 +1,6 @@
 """The practice a fill-strategy comparison runs on, and the cancellations it suffers.
 
-The demo practice (slotoptim.practice.demo, Harbourview Health) for ``weeks`` weeks from a Monday:
+The demo practice (slotoptim.listener.practice.demo, Harbourview Health) for ``weeks`` weeks from a Monday:
 its customers, providers, services and buffer rules; appointments for every fortnight (built with a
 seed per fortnight, so weeks differ) all booked as of the start; a waitlist of ``waitlist`` entries
 (the demo's own, then those of another seed of the demo when more are asked for), each wanting
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slotoptim.practice.demo import TIMEZONE, build_demo_practice
+from slotoptim.listener.practice.demo import TIMEZONE, build_demo_practice
 
 ORG_KEY = "harbourview"
 

@@ -87,7 +87,7 @@ def run_seeds(
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(template)))
     try:
         if migrated_template is None:
-            from slotoptim.migrate import migrate
+            from slotoptim.migrations.migrate import migrate
 
             say(f"migrating {template}")
             migrate(psycopg.conninfo.make_conninfo(server_url, dbname=template))

@@ -23,11 +23,11 @@ from bench_dates import NEW_YORK, monday_ahead
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
 from slotoptim.api.apikeys import create_key
-from slotoptim.migrate import migrate
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener import embedded
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.migrations.migrate import migrate
 
 DURATION = "10s"
 CONNECTIONS = 16
@@ -78,7 +78,7 @@ def main() -> None:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SLOTOPTIM_STATE_DIR": tmp, "SLOTOPTIM_API_POOL_SIZE": "16"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "slotoptim.cli", "api", "--port", str(port)],
+            [sys.executable, "-m", "slotoptim.listener.cli", "api", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -25,10 +25,10 @@ from integrations.practice import link_calendar, make_practice
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
-from slotoptim.calendar.google import normalise
-from slotoptim.calendar.sync import sync_connection
-from slotoptim.migrate import migrate
+from slotoptim.listener import embedded
+from slotoptim.listener.calendar.google import normalise
+from slotoptim.listener.calendar.sync import sync_connection
+from slotoptim.migrations.migrate import migrate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "sql" / "fixtures.sql"
 CAL = "dr-a@example.com"
@@ -153,7 +153,7 @@ def window_bench(admin: str, google: GoogleStandin, rounds: int = 50) -> dict[st
             conn, org_id, provider_id, config={"calendar_id": CAL}, secret_values={"refresh_token": "1//refresh-dr-a"}
         )
         sync_connection(url, cid)
-        from slotoptim.calendar.sync import sync_on
+        from slotoptim.listener.calendar.sync import sync_on
 
         windows = []
         for _ in range(rounds):

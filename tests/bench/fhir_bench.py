@@ -28,11 +28,11 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
 from slotoptim.api.apikeys import create_key
-from slotoptim.migrate import migrate
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener import embedded
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.migrations.migrate import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
 from ehr.medplum import node_available, start_medplum
@@ -125,9 +125,9 @@ def _batch(http: httpx.Client, base: str, token: str, entries: list[dict[str, An
 
 
 def bench_pull(url: str, work: Path) -> dict[str, Any]:
-    from slotoptim.ehr import sync
-    from slotoptim.ehr.fhirclient import FhirClient
-    from slotoptim.ehr.smart import TokenSource
+    from slotoptim.listener.ehr import sync
+    from slotoptim.listener.ehr.fhirclient import FhirClient
+    from slotoptim.listener.ehr.smart import TokenSource
 
     os.environ.setdefault("SLOTOPTIM_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
     medplum_iter = start_medplum(work)

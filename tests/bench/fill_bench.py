@@ -24,14 +24,14 @@ from fill.fill_practice import practice as _fixed_practice
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
-from slotoptim.claims import claim
+from slotoptim.listener import embedded
 from slotoptim.listener.channels.base import OutboundMessage, SendResult
 from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.claims import claim
 from slotoptim.listener.engine import Engine
+from slotoptim.listener.practice.importer import import_practice
 from slotoptim.listener.sender import Sender, SenderConfig
-from slotoptim.migrate import migrate
-from slotoptim.practice.importer import import_practice
+from slotoptim.migrations.migrate import migrate
 
 # Relative to the clock (tests/bench/bench_dates.py): the engine runs on the real clock, so a slot in the
 # past would never be offered and a round would only measure its timeout.

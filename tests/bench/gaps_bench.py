@@ -25,8 +25,8 @@ from baseline_sql import apply_baseline
 from bench_dates import monday_ahead
 from psycopg import sql
 
-from slotoptim import embedded
-from slotoptim.sqlfiles import build_from_sources
+from slotoptim.listener import embedded
+from slotoptim.migrations.sqlfiles import build_from_sources
 
 TZ = "America/New_York"
 PROVIDERS = 1000  # the scaling table's largest; the headline row uses the first 200

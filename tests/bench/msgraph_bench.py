@@ -2,7 +2,7 @@
 
 The same calendarView/delta round (1,000 events by default, MSGRAPH_BENCH_EVENTS; pages of 500,
 following @odata.nextLink to the @odata.deltaLink; MSGRAPH_BENCH_ROUNDS rounds) is listed by our
-client (slotoptim.calendar.microsoft.GraphCalendar, plain httpx) and by Microsoft's msgraph-sdk
+client (slotoptim.listener.calendar.microsoft.GraphCalendar, plain httpx) and by Microsoft's msgraph-sdk
 (kiota request adapter, the SDK's own httpx client, middleware and models), both ending in the
 same normalised items, against the Graph stand-in of the tests running in a process of its own
 (so the client's CPU time is the client's alone). Also the import cost of each in a fresh
@@ -97,8 +97,8 @@ def ours_round(calendar: Any) -> tuple[int, int]:
 
 def sdk_item(event: Any) -> Any:
     """An msgraph-sdk Event model as the same normalised Item our client yields."""
-    from slotoptim.calendar.microsoft import NOT_BUSY, TRANSACTION_PREFIX, parse_time
-    from slotoptim.calendar.model import Item
+    from slotoptim.listener.calendar.microsoft import NOT_BUSY, TRANSACTION_PREFIX, parse_time
+    from slotoptim.listener.calendar.model import Item
 
     extra = event.additional_data or {}
     if "@removed" in extra:
@@ -198,9 +198,9 @@ def timed(run: Any) -> dict[str, Any]:
 # -- import cost ---------------------------------------------------------------------------------
 
 IMPORTS = {
-    "httpx": "import httpx, slotoptim.calendar.microsoft",
+    "httpx": "import httpx, slotoptim.listener.calendar.microsoft",
     "msgraph_sdk": (
-        "import httpx, slotoptim.calendar.microsoft, msgraph, kiota_abstractions.authentication;"
+        "import httpx, slotoptim.listener.calendar.microsoft, msgraph, kiota_abstractions.authentication;"
         "from msgraph.generated.users.item.calendar_view.delta.delta_request_builder import DeltaRequestBuilder;"
         "from msgraph.generated.models.event import Event"
     ),
@@ -245,7 +245,7 @@ def main() -> None:
         where = json.loads(child.stdout.readline())
         os.environ["MICROSOFT_GRAPH_API_URL"] = where["graph_url"]
         os.environ["MICROSOFT_LOGIN_URL"] = where["url"]
-        from slotoptim.calendar.microsoft import GraphCalendar
+        from slotoptim.listener.calendar.microsoft import GraphCalendar
 
         print(f"microsoft graph clients (load average {os.getloadavg()[0]:.1f})", flush=True)
         with httpx.Client(timeout=30.0) as http:

@@ -25,10 +25,10 @@ from api.queue_load import LoadResult, run_load
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
 from slotoptim.api.apikeys import create_key
-from slotoptim.migrate import migrate
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener import embedded
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.migrations.migrate import migrate
 
 SCREENS = int(os.environ.get("QUEUE_BENCH_SCREENS", "200"))
 EVENTS_PER_SECOND = float(os.environ.get("QUEUE_BENCH_EVENTS", "50"))
@@ -84,7 +84,7 @@ def main() -> None:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SLOTOPTIM_STATE_DIR": tmp, "SLOTOPTIM_API_POOL_SIZE": str(POOL)}
         server = subprocess.Popen(
-            [sys.executable, "-m", "slotoptim.cli", "api", "--port", str(port)],
+            [sys.executable, "-m", "slotoptim.listener.cli", "api", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

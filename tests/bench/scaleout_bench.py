@@ -27,8 +27,8 @@ from psycopg.rows import dict_row
 from scaleout.cluster import Cluster, cluster, count, open_the_gap, prepare_burst, twilio_environment, wait_for
 from scaleout.replica import primary_with_replica
 
-from slotoptim import embedded
-from slotoptim.migrate import migrate
+from slotoptim.listener import embedded
+from slotoptim.migrations.migrate import migrate
 
 OFFERS = int(os.environ.get("SCALEOUT_OFFERS", "10000"))
 HERE = Path(__file__).resolve().parent

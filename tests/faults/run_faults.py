@@ -33,7 +33,7 @@ from faults.restart_faults import RestartableServer, restart_run, restartable_se
 from litestar.testing import TestClient
 
 from slotoptim.api.app import create_app
-from slotoptim.migrate import migrate
+from slotoptim.migrations.migrate import migrate
 
 
 def _size(name: str, default: float) -> float:

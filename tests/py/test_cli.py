@@ -16,7 +16,12 @@ import pytest
 def slotoptim(url: str, *args: str, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "slotoptim.cli", *args], capture_output=True, text=True, env=env, check=False, cwd=tmp
+        [sys.executable, "-m", "slotoptim.listener.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=tmp,
     )
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.importer import import_practice
 
 
 def _first_future_booking(conn: psycopg.Connection[Any]) -> int:

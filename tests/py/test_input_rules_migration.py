@@ -13,7 +13,7 @@ from alembic import command
 from psycopg.rows import dict_row
 from test_migrations import empty_db  # noqa: F401 (fixture)
 
-from slotoptim.migrate import alembic_config, migrate
+from slotoptim.migrations.migrate import alembic_config, migrate
 
 BEFORE_INPUT_RULES = "0006"
 

@@ -15,8 +15,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from psycopg import sql
 
-from slotoptim.migrate import alembic_config, current_revision, migrate
-from slotoptim.sqlfiles import build_from_sources, structural_files
+from slotoptim.migrations.migrate import alembic_config, current_revision, migrate
+from slotoptim.migrations.sqlfiles import build_from_sources, structural_files
 
 
 def _pg_dump() -> str:

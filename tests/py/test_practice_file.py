@@ -11,11 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.errors import PracticeError
-from slotoptim.practice.exporter import export_practice
-from slotoptim.practice.importer import import_practice
-from slotoptim.practice.schema import check_practice
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.errors import PracticeError
+from slotoptim.listener.practice.exporter import export_practice
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.listener.practice.schema import check_practice
 
 START = dt.date(2026, 11, 23)
 

@@ -15,9 +15,9 @@ import pytest
 from api.api_practice import practice
 from test_cli import slotoptim
 
-from slotoptim.practice.errors import PracticeError
-from slotoptim.practice.importer import import_practice
-from slotoptim.practice.schema import check_practice, read_practice_file
+from slotoptim.listener.practice.errors import PracticeError
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.listener.practice.schema import check_practice, read_practice_file
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from slotoptim.api.apikeys import create_key, find_key
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.exporter import export_practice
-from slotoptim.practice.importer import import_practice
-from slotoptim.practice.schema import check_practice
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.exporter import export_practice
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.listener.practice.schema import check_practice
 
 START = dt.date(2026, 11, 23)
 

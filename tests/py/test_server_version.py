@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from slotoptim import cli
-from slotoptim.server_version import UnsupportedServer, check_server, require_supported_server
+from slotoptim.listener import cli
+from slotoptim.migrations.server_version import UnsupportedServer, check_server, require_supported_server
 
 
 @pytest.mark.parametrize(("number", "text"), [(140012, "14.12"), (130016, "13.16")])
@@ -29,7 +29,7 @@ def test_migrate_on_a_refused_server_exits_1_with_the_message(
     fresh_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The server here is new enough: make it look like 14 to the check, as a 14 would answer.
-    import slotoptim.server_version as server_version
+    import slotoptim.migrations.server_version as server_version
 
     monkeypatch.setattr(server_version, "MINIMUM_SERVER", 990000)
     monkeypatch.setenv("DATABASE_URL", fresh_db)

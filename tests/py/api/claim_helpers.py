@@ -9,7 +9,7 @@ import psycopg
 from api.conftest import Keys
 from litestar.testing import TestClient
 
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.tokens import make_token, signing_key
 
 
 def offered(

@@ -21,8 +21,8 @@ from api.api_practice import NOW, TZ, practice
 from psycopg.rows import dict_row
 
 from slotoptim.api.apikeys import create_key
-from slotoptim.practice.importer import import_practice
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.listener.tokens import make_token, signing_key
 
 CLAIMANTS = 3
 

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from slotoptim.api.apikeys import create_key
 from slotoptim.api.app import create_app
 from slotoptim.api.settings import ApiSettings
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 TWILIO_TOKEN = "0123456789abcdef0123456789abcdef"
 PUBLIC_URL = "https://api.clinic.example"

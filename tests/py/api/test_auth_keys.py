@@ -76,7 +76,7 @@ def test_cli_creates_a_key(api_db: ApiDb, client: TestClient[Any]) -> None:
         [
             sys.executable,
             "-m",
-            "slotoptim.cli",
+            "slotoptim.listener.cli",
             "apikey",
             "create",
             "--org",
@@ -96,7 +96,19 @@ def test_cli_creates_a_key(api_db: ApiDb, client: TestClient[Any]) -> None:
     providers = client.get("/v1/providers", headers={"Authorization": f"Bearer {printed['key']}"})
     assert providers.status_code == 200
     unknown = subprocess.run(
-        [sys.executable, "-m", "slotoptim.cli", "apikey", "create", "--org", "nope", "--role", "staff", "--name", "x"],
+        [
+            sys.executable,
+            "-m",
+            "slotoptim.listener.cli",
+            "apikey",
+            "create",
+            "--org",
+            "nope",
+            "--role",
+            "staff",
+            "--name",
+            "x",
+        ],
         env={**os.environ, "DATABASE_URL": api_db.url},
         capture_output=True,
         text=True,

@@ -15,8 +15,8 @@ from litestar.testing import TestClient
 
 from slotoptim.api.apikeys import find_key
 from slotoptim.api.banner import build_banner
-from slotoptim.cli import listening_url
-from slotoptim.tokens import read_token
+from slotoptim.listener.cli import listening_url
+from slotoptim.listener.tokens import read_token
 
 
 def test_banner_gives_a_working_staff_key_and_claim_link(

@@ -16,7 +16,7 @@ from api.api_practice import local
 from api.claim_helpers import offered
 from api.conftest import Keys
 
-from slotoptim.holds import hold_key
+from slotoptim.listener.holds import hold_key
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -233,7 +233,7 @@ def test_empty_dashboard_in_the_browser(
     browser: Any, axe_source: str, api_db: ApiDb, db: psycopg.Connection[dict[str, Any]]
 ) -> None:
     from slotoptim.api.apikeys import create_key
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     import_practice(
         db,
@@ -279,7 +279,7 @@ def test_the_demo_day_on_the_dashboard_in_the_browser(
     from slotoptim.api.apikeys import create_key
     from slotoptim.api.settings import utc_now
     from slotoptim.listener.demo import run_demo
-    from slotoptim.practice.demo import today_in_demo_zone
+    from slotoptim.listener.practice.demo import today_in_demo_zone
 
     result = run_demo(api_db.url, None, start=today_in_demo_zone())
     filled = int(result["kpis"]["fill"]["gaps_filled"])

@@ -14,7 +14,7 @@ from api.conftest import base_settings
 from api.live_server import live_server
 from litestar.testing import TestClient
 
-from slotoptim.retry import retries
+from slotoptim.listener.retry import retries
 
 ROUNDS = int(os.environ.get("SLOTOPTIM_FAULT_ROUNDS", "20"))
 

@@ -12,7 +12,7 @@ from api.claim_helpers import offered, token
 from api.conftest import Keys
 from litestar.testing import TestClient
 
-from slotoptim.holds import hold_key
+from slotoptim.listener.holds import hold_key
 
 
 def _claim(client: TestClient[Any], tok: str, field: str | None = None) -> Any:

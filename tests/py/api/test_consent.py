@@ -14,7 +14,7 @@ from api.test_webhooks import INBOUND, inbound, post_signed
 from litestar.testing import TestClient
 
 from slotoptim.listener.channels.sms_text import is_gsm7, sms_segments
-from slotoptim.selfservice.consent import CONFIRM_TEXT
+from slotoptim.listener.selfservice.consent import CONFIRM_TEXT
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PHONE = "+16175550321"

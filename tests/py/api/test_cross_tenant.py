@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from slotoptim.api.db import Database
 from slotoptim.api.identity import Actor, DbContext
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.tokens import make_token, signing_key
 
 TENANT_TABLES = (
     "appointment",

@@ -148,7 +148,7 @@ def test_an_empty_practice_gets_an_empty_state_that_says_what_to_do(
 ) -> None:
     assert "Nothing to show yet" not in client.get("/dashboard", headers=keys.headers("staff")).text
     from slotoptim.api.apikeys import create_key
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     import_practice(
         db,

@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from slotoptim.api.app import create_app
 from slotoptim.api.db import FIRST_WAIT_SECONDS, PROBE_EVERY_SECONDS, Database
 from slotoptim.api.logs import LOGGER_NAME, JsonFormatter
-from slotoptim.migrate import migrate
+from slotoptim.migrations.migrate import migrate
 
 
 class _Lines(logging.Handler):

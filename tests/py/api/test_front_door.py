@@ -14,7 +14,7 @@ from api.claim_helpers import offered, token
 from api.conftest import METRICS, Keys
 from litestar.testing import TestClient
 
-from slotoptim.tokens import TokenError, read_token
+from slotoptim.listener.tokens import TokenError, read_token
 
 CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
 

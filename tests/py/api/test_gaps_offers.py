@@ -10,8 +10,8 @@ from api.api_practice import local
 from api.conftest import Keys
 from litestar.testing import TestClient
 
-from slotoptim.holds import hold_key
-from slotoptim.tokens import make_token, signing_key
+from slotoptim.listener.holds import hold_key
+from slotoptim.listener.tokens import make_token, signing_key
 
 
 def test_analyze(client: TestClient[Any], keys: Keys) -> None:

@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 
 from slotoptim.api.app import create_app
 from slotoptim.api.openapi import document
-from slotoptim.dbclone import clone_database
+from slotoptim.listener.dbclone import clone_database
 
 EXAMPLES = int(os.environ.get("SLOTOPTIM_FUZZ_EXAMPLES", "12"))
 # A "schema-violating" value for a boolean query parameter (the string "false" rather than the

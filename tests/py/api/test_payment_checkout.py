@@ -23,7 +23,7 @@ from payments.flow import charges, checkout_of, events, pay, post_event, run_pay
 from payments.helpers import SECRET_KEY, link_standin, org_id, set_policy
 from payments.stripe_standin import StandIn
 
-from slotoptim.holds import hold_key
+from slotoptim.listener.holds import hold_key
 
 AFTER = NOW + dt.timedelta(hours=7)  # 15:00: the 14:00 appointment has started
 

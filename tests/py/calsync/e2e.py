@@ -20,7 +20,7 @@ from integrations.practice import link_calendar, make_practice
 from psycopg.rows import dict_row
 
 from slotoptim.api.settings import ApiSettings
-from slotoptim.calendar.service import CalendarService
+from slotoptim.listener.calendar.service import CalendarService
 from slotoptim.listener.channels.base import OutboundMessage, SendResult
 from slotoptim.listener.engine import Engine
 from slotoptim.listener.sender import Sender

@@ -14,10 +14,10 @@ from calsync.radicale_server import PASSWORD, USER
 from calsync.test_google_inbound import external, next_workday_10am
 from integrations.practice import link_calendar, make_practice
 
-from slotoptim.calendar.caldav import new_collection
-from slotoptim.calendar.sync import sync_connection
-from slotoptim.calendar.writer import make_handler
-from slotoptim.integrations.outbox import OutboxWorker
+from slotoptim.listener.calendar.caldav import new_collection
+from slotoptim.listener.calendar.sync import sync_connection
+from slotoptim.listener.calendar.writer import make_handler
+from slotoptim.listener.integrations.outbox import OutboxWorker
 
 BERLIN = """BEGIN:VTIMEZONE
 TZID:Europe/Berlin

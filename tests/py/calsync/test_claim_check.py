@@ -12,8 +12,8 @@ from calsync.google_standin import GoogleStandin
 from fill.fill_practice import MORNING, SLOT_START, cancel, load, offers, settings
 from integrations.practice import link_calendar
 
-from slotoptim.calendar.sync import sync_connection
-from slotoptim.claims import claim
+from slotoptim.listener.calendar.sync import sync_connection
+from slotoptim.listener.claims import claim
 
 CAL = "dr-fill@example.com"
 

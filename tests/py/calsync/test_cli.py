@@ -15,12 +15,12 @@ from calsync.radicale_server import PASSWORD, USER
 from calsync.test_caldav import ics, stamp
 from calsync.test_google_inbound import next_workday_10am
 
-from slotoptim.calendar.caldav import new_collection
+from slotoptim.listener.calendar.caldav import new_collection
 
 
 def slotoptim(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "slotoptim.cli", "calendar", *args],
+        [sys.executable, "-m", "slotoptim.listener.cli", "calendar", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "DATABASE_URL": url, **env},

@@ -11,7 +11,7 @@ import psycopg
 from calsync.google_standin import GoogleStandin
 from integrations.practice import link_calendar, make_practice
 
-from slotoptim.calendar.sync import sync_connection
+from slotoptim.listener.calendar.sync import sync_connection
 
 CAL = "dr-a@example.com"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

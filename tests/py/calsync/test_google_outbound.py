@@ -9,13 +9,13 @@ import psycopg
 from calsync.google_standin import GoogleStandin
 from calsync.test_google_inbound import CAL, external, linked, next_workday_10am
 
-from slotoptim.calendar.adapters import open_adapter
-from slotoptim.calendar.google import event_id_for
-from slotoptim.calendar.model import OutboundEvent
-from slotoptim.calendar.sync import sync_connection
-from slotoptim.calendar.writer import make_handler
-from slotoptim.integrations import connections
-from slotoptim.integrations.outbox import OutboxWorker
+from slotoptim.listener.calendar.adapters import open_adapter
+from slotoptim.listener.calendar.google import event_id_for
+from slotoptim.listener.calendar.model import OutboundEvent
+from slotoptim.listener.calendar.sync import sync_connection
+from slotoptim.listener.calendar.writer import make_handler
+from slotoptim.listener.integrations import connections
+from slotoptim.listener.integrations.outbox import OutboxWorker
 
 
 def book(conn: psycopg.Connection[Any], start: dt.datetime) -> int:

@@ -18,10 +18,10 @@ from calsync.test_google_inbound import NOW, external, next_workday_10am
 from integrations.practice import link_calendar, make_practice
 
 from slotoptim.api.settings import ApiSettings
-from slotoptim.calendar.service import CalendarService
-from slotoptim.calendar.sync import sync_connection
-from slotoptim.calendar.writer import make_handler
-from slotoptim.integrations.outbox import OutboxWorker
+from slotoptim.listener.calendar.service import CalendarService
+from slotoptim.listener.calendar.sync import sync_connection
+from slotoptim.listener.calendar.writer import make_handler
+from slotoptim.listener.integrations.outbox import OutboxWorker
 
 
 def graph_event(eid: str, hours: float, minutes: int = 60, **extra: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from calsync.test_google_inbound import CAL, event, external, linked
 
 from slotoptim.api.apikeys import create_key
 from slotoptim.api.settings import ApiSettings
-from slotoptim.calendar.service import CalendarService
+from slotoptim.listener.calendar.service import CalendarService
 
 
 @pytest.fixture

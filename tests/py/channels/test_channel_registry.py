@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from channels.twilio_standin import TwilioStandIn
 
-from slotoptim.config import ConfigError
 from slotoptim.listener.channels.base import OutboundMessage
 from slotoptim.listener.channels.console_channel import ConsoleChannel
 from slotoptim.listener.channels.email_channel import EmailChannel
 from slotoptim.listener.channels.registry import channels_from_env
 from slotoptim.listener.channels.twilio_channel import TwilioChannel
+from slotoptim.listener.config import ConfigError
 
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}
 
@@ -106,7 +106,7 @@ def test_slotoptim_run_with_a_half_configured_channel_exits_2_naming_the_variabl
 ) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMTP_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "slotoptim.cli", "run", "--port", "1"],
+        [sys.executable, "-m", "slotoptim.listener.cli", "run", "--port", "1"],
         env={**clean, **env, "SLOTOPTIM_STATE_DIR": str(tmp_path), "DATABASE_URL": "postgresql://nowhere.invalid/x"},
         capture_output=True,
         text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slotoptim.cli import main
+from slotoptim.listener.cli import main
 from slotoptim.ml.cli import HANGU_CSV, shared_data_file
 from slotoptim.ml.queue.replay import ReplayConfig, ReplayInputError, read_sessions, replay
 

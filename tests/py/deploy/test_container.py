@@ -164,7 +164,7 @@ def test_wheel_declares_the_entry_point_and_carries_sql_migrations_and_templates
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "slotoptim = slotoptim.cli:main" in archive.read(entry_points).decode()
+        assert "slotoptim = slotoptim.listener.cli:main" in archive.read(entry_points).decode()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     repo_sql = {p.name for p in (ROOT / "sql").glob("*.sql")}
     assert {n.rsplit("/", 1)[-1] for n in names if n.startswith("slotoptim/sql/")} >= repo_sql
@@ -198,7 +198,7 @@ def test_wheel_installs_into_a_clean_venv_and_the_cli_runs(wheel: Path, tmp_path
     deps = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "psycopg").is_dir())
     Path(site, "zz_test_dependencies.pth").write_text(deps + "\n", encoding="utf-8")
     where = subprocess.run(
-        [python, "-c", "import slotoptim.sql, slotoptim.cli; print(slotoptim.cli.__file__)"],
+        [python, "-c", "import slotoptim.sql, slotoptim.listener.cli; print(slotoptim.listener.cli.__file__)"],
         capture_output=True,
         text=True,
         check=True,

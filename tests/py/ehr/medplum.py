@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from slotoptim.ehr.smart import BackendCredentials, generate_key, public_jwks
+from slotoptim.listener.ehr.smart import BackendCredentials, generate_key, public_jwks
 
 SERVER_DIR = Path(__file__).resolve().parents[2] / "fhir_server"
 # Node 20 has WebSocket (which @medplum/core needs at import) behind a flag; 22+ has it anyway.

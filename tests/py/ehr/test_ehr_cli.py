@@ -10,7 +10,7 @@ from api.conftest import ApiDb
 from ehr.medplum import Medplum
 from integrations.practice import use_test_key
 
-from slotoptim.cli import main
+from slotoptim.listener.cli import main
 
 
 def test_connect_and_sync_from_the_command_line(

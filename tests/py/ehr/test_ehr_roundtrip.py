@@ -17,12 +17,12 @@ from ehr.medplum import Medplum
 from integrations.practice import use_test_key
 from psycopg.rows import dict_row
 
-from slotoptim import claims
-from slotoptim.ehr import sync
-from slotoptim.ehr.fhirclient import FhirClient
-from slotoptim.ehr.smart import TokenSource
-from slotoptim.ehr.writeback import KIND, make_handler
-from slotoptim.integrations.outbox import OutboxWorker
+from slotoptim.listener import claims
+from slotoptim.listener.ehr import sync
+from slotoptim.listener.ehr.fhirclient import FhirClient
+from slotoptim.listener.ehr.smart import TokenSource
+from slotoptim.listener.ehr.writeback import KIND, make_handler
+from slotoptim.listener.integrations.outbox import OutboxWorker
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def test_sync_cancel_offer_claim_and_write_back(
 def test_refused_credentials_mark_the_connection_broken(
     owner: psycopg.Connection[dict[str, Any]], api_db: ApiDb, medplum: Medplum
 ) -> None:
-    from slotoptim.ehr.smart import generate_key
+    from slotoptim.listener.ehr.smart import generate_key
 
     connection_id = sync.connect(
         owner,
@@ -226,7 +226,7 @@ def test_refused_credentials_mark_the_connection_broken(
 def test_the_service_pass_pulls_due_ehrs_and_writes_back(
     owner: psycopg.Connection[dict[str, Any]], api_db: ApiDb, medplum: Medplum, ehr: FhirClient
 ) -> None:
-    from slotoptim.ehr.service import EhrService, SidePasses
+    from slotoptim.listener.ehr.service import EhrService, SidePasses
 
     seeded = seed(ehr)
     credentials = medplum.credentials()

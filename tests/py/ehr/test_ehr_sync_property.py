@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from integrations.practice import use_test_key
 from psycopg.rows import dict_row
 
-from slotoptim.ehr import sync
-from slotoptim.ehr.fhirclient import FhirClient
-from slotoptim.ehr.smart import TokenSource
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.ehr import sync
+from slotoptim.listener.ehr.fhirclient import FhirClient
+from slotoptim.listener.ehr.smart import TokenSource
+from slotoptim.listener.practice.importer import import_practice
 
 # Few slots, so that histories often reuse a slot another appointment held (09:00 .. 10:30).
 SLOTS = [local(9) + dt.timedelta(minutes=30 * i) for i in range(4)]

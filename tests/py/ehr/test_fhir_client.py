@@ -9,8 +9,8 @@ import httpx
 import pytest
 from ehr.medplum import Medplum
 
-from slotoptim.ehr.fhirclient import FhirClient, PreconditionFailed
-from slotoptim.ehr.smart import BackendCredentials, EhrAuthError, TokenSource, generate_key
+from slotoptim.listener.ehr.fhirclient import FhirClient, PreconditionFailed
+from slotoptim.listener.ehr.smart import BackendCredentials, EhrAuthError, TokenSource, generate_key
 
 
 @pytest.fixture

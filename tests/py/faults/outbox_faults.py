@@ -27,9 +27,9 @@ from fill.fill_practice import practice
 from psycopg.rows import dict_row
 
 from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.practice.importer import import_practice
 from slotoptim.listener.ratelimit import RateLimiter, RedisRateLimiter
 from slotoptim.listener.sender import Sender, SenderConfig
-from slotoptim.practice.importer import import_practice
 
 FROM = "+15005550006"
 FINAL = ("sent", "delivered", "undelivered", "failed", "cancelled", "expired")
@@ -162,7 +162,7 @@ def start_engine(url: str, standin: TwilioStandIn, redis_url: str, lease_seconds
         [
             sys.executable,
             "-m",
-            "slotoptim.cli",
+            "slotoptim.listener.cli",
             "run",
             "--no-api",
             "--poll-seconds",

@@ -19,8 +19,8 @@ from faults.outbox_faults import start_engine, wait_for
 from fill.fill_practice import load, next_weekday_slot, settings
 from psycopg.rows import dict_row
 
-from slotoptim import embedded
-from slotoptim.migrate import migrate
+from slotoptim.listener import embedded
+from slotoptim.migrations.migrate import migrate
 
 WARM_UP = 64
 

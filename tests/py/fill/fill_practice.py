@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 TZ = ZoneInfo("America/New_York")
 # Tuesday 2026-11-24: the appointment we cancel runs 14:00-14:30 local.

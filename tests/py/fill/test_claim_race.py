@@ -13,7 +13,7 @@ import redis
 from fill.fill_practice import MORNING, cancel, load, offers, settings
 from psycopg.rows import dict_row
 
-from slotoptim.claims import ClaimResult, claim
+from slotoptim.listener.claims import ClaimResult, claim
 
 CLAIMANTS = 50
 

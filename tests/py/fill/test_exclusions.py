@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from fill.test_same_day import CANCELLED_AT, local, practice
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 # Entry key -> the reason it is not a candidate of the 16:00 gap cancelled at 12:31.
 EXPECTED = {

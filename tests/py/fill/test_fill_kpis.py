@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from fill.test_same_day import CANCELLED_AT, DAY, practice
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 
 def test_a_split_gap_is_one_freed_interval(conn: psycopg.Connection[Any]) -> None:

@@ -30,7 +30,7 @@ def _start(url: str, standin: TwilioStandIn) -> subprocess.Popen[str]:
         "TWILIO_BASE_URL": standin.base_url,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "slotoptim.cli", "run", "--no-api", "--poll-seconds", "0.3"],
+        [sys.executable, "-m", "slotoptim.listener.cli", "run", "--no-api", "--poll-seconds", "0.3"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

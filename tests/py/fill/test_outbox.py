@@ -12,8 +12,8 @@ import psycopg
 from channels.twilio_standin import TwilioStandIn
 from fill.fill_practice import MORNING, cancel, load
 
-from slotoptim.claims import claim_with_token
 from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.claims import claim_with_token
 from slotoptim.listener.ratelimit import LocalRateLimiter
 from slotoptim.listener.sender import Sender, SenderConfig
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 TZ = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 24)  # a Tuesday

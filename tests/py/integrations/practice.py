@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from slotoptim.integrations import connections
+from slotoptim.listener.integrations import connections
 
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from integrations.practice import link_calendar, make_practice
 
-from slotoptim.integrations import connections
-from slotoptim.integrations.errors import ConnectionBroken, PermanentError, Throttled, TransientError
-from slotoptim.integrations.outbox import ClaimedWrite, OutboxWorker, WriteResult
+from slotoptim.listener.integrations import connections
+from slotoptim.listener.integrations.errors import ConnectionBroken, PermanentError, Throttled, TransientError
+from slotoptim.listener.integrations.outbox import ClaimedWrite, OutboxWorker, WriteResult
 
 # Writes are queued at the real clock (the trigger has no other); the workers run a little later.
 # Set afresh for each test: fixed at import, it fell behind the real clock in a long run and the

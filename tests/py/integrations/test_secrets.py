@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from integrations.practice import TEST_KEY, link_calendar, make_practice, use_test_key
 
-from slotoptim.integrations import connections, secrets
+from slotoptim.listener.integrations import connections, secrets
 
 
 def test_sealed_secret_opens_only_with_its_binding(monkeypatch: pytest.MonkeyPatch) -> None:

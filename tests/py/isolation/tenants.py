@@ -16,7 +16,7 @@ from fill.fill_practice import MORNING, practice
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 Conn = psycopg.Connection[dict[str, Any]]
 ACTOR = {"kind": "api_key", "id": "key-17", "address": "203.0.113.9"}

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 
 from slotoptim.listener.learning import NIGHTLY_LOCK, LearningLoop, next_nightly
-from slotoptim.practice.demo import build_demo_practice
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.demo import build_demo_practice
+from slotoptim.listener.practice.importer import import_practice
 
 AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 TZ = ZoneInfo("America/New_York")
 # Monday 2026-11-23 09:00: everything happens at this instant unless a test says otherwise.

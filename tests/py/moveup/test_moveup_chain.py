@@ -21,7 +21,7 @@ from moveup.moveup_practice import (
 )
 from psycopg.rows import dict_row
 
-from slotoptim.claims import ClaimResult, claim
+from slotoptim.listener.claims import ClaimResult, claim
 
 
 def _race(url: str, claims: list[tuple[int, int]]) -> list[ClaimResult]:

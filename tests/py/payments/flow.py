@@ -13,7 +13,7 @@ from api.api_practice import NOW
 from litestar.testing import TestClient
 
 from payments.stripe_standin import StandIn, start
-from slotoptim.payments.service import PaymentsService
+from slotoptim.listener.payments.service import PaymentsService
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from payments.stripe_standin import StandIn
-from slotoptim.payments import stripe_account
+from slotoptim.listener.payments import stripe_account
 
 # A 32-byte AES key (base64) sealing the Stripe secrets in the test database.
 SECRET_KEY = "c2xvdG9wdGltLXBheW1lbnRzLXRlc3Qta2V5LTMyYiE="

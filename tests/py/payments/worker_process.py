@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from slotoptim.payments.service import PaymentsService
+from slotoptim.listener.payments.service import PaymentsService
 
 if __name__ == "__main__":
     url, at = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2])

@@ -24,7 +24,7 @@ import psycopg
 from channels.twilio_standin import free_port
 from fill.fill_practice import SLOT_START, TZ, practice
 
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
 
 
 def _shift(value: Any, by: dt.timedelta) -> Any:
@@ -134,7 +134,7 @@ class Cluster:
         log = self.logs / f"{kind}-{len(self.replicas)}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "slotoptim.cli", *args],
+                [sys.executable, "-m", "slotoptim.listener.cli", *args],
                 env={**os.environ, **self.environment, "DATABASE_URL": self.database_url, **extra},
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from slotoptim import embedded
+from slotoptim.listener import embedded
 
 
 def _bin(name: str) -> str:

@@ -21,8 +21,8 @@ from scaleout.replica import PrimaryAndReplica, primary_with_replica
 from slotoptim.api.apikeys import create_key
 from slotoptim.api.app import create_app
 from slotoptim.api.settings import ApiSettings
-from slotoptim.migrate import migrate
-from slotoptim.practice.importer import import_practice
+from slotoptim.listener.practice.importer import import_practice
+from slotoptim.migrations.migrate import migrate
 
 DB = "slotoptim"
 

@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from slotoptim.dbclone import clone_database
+from slotoptim.listener.dbclone import clone_database
 
 # A Monday; history is the 8 weeks before it.
 TODAY = dt.date(2026, 11, 30)
@@ -41,8 +41,8 @@ def _drop(admin_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def history_template(pg_admin_url: str, template_url: str) -> str:
+    from slotoptim.listener.practice.importer import import_practice
     from slotoptim.ml.forecast.synthetic_history import build_demo_history
-    from slotoptim.practice.importer import import_practice
 
     _drop(pg_admin_url, HISTORY_TEMPLATE)
     clone_database(pg_admin_url, HISTORY_TEMPLATE, "slotoptim_test_template")
@@ -69,8 +69,8 @@ def history_conn(history_url: str) -> Iterator[psycopg.Connection[dict[str, Any]
 @pytest.fixture
 def demo_conn(conn: psycopg.Connection[dict[str, Any]]) -> psycopg.Connection[dict[str, Any]]:
     """The two-week demo practice starting the Monday before TODAY, past up to DEMO_AT."""
-    from slotoptim.practice.demo import build_demo_practice
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.demo import build_demo_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     import_practice(conn, build_demo_practice(TODAY - dt.timedelta(days=7), now=DEMO_AT))
     return conn

@@ -30,8 +30,8 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 
 def _import_history(conn: Conn, *, weeks: int = 3) -> None:
+    from slotoptim.listener.practice.importer import import_practice
     from slotoptim.ml.forecast.synthetic_history import build_demo_history
-    from slotoptim.practice.importer import import_practice
 
     import_practice(conn, build_demo_history(TODAY, weeks=weeks, future_days=7, providers=["dr-chen"]))
 
@@ -88,8 +88,8 @@ def test_problem_from_history(conn: Conn) -> None:
 
 
 def test_scheduled_minutes_and_defaults_without_history(conn: Conn) -> None:
-    from slotoptim.practice.demo import build_demo_practice
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.demo import build_demo_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     # The plain demo practice imported at its start has no past: bookings stand in, durations are scheduled.
     import_practice(conn, build_demo_practice(TODAY))
@@ -103,8 +103,8 @@ def test_scheduled_minutes_and_defaults_without_history(conn: Conn) -> None:
 
 
 def test_no_show_rate_falls_back_to_stored_risks(conn: Conn) -> None:
-    from slotoptim.practice.demo import build_demo_practice
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.demo import build_demo_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     import_practice(conn, build_demo_practice(TODAY))
     conn.execute(

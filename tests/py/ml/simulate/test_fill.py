@@ -80,7 +80,7 @@ def test_office_hours() -> None:
 def test_each_offer_message_is_answered_once(conn: psycopg.Connection[dict[str, Any]], fresh_db: str) -> None:
     """Regression: new messages were read from one flat list of all channels, so an SMS sent after an
     email shifted the window and some offers were answered twice and others never."""
-    from slotoptim.practice.importer import import_practice
+    from slotoptim.listener.practice.importer import import_practice
 
     scenario = fill_scenario(MONDAY, weeks=1, waitlist=80, cancel_rate=0.1, same_day_share=0.5, seed=2)
     import_practice(conn, scenario.document)
