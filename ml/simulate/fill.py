@@ -17,7 +17,8 @@ import datetime as dt
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,41 +122,17 @@ def run_fill_comparison(
         same_day_share=config.same_day_share,
         seed=config.seed,
     )
-    base = f"slotoptim_fill_{uuid.uuid4().hex[:10]}"
-    created: list[str] = []
     results: list[StrategyResult] = []
-    try:
-        _create(server_url, base, migrated_template)
-        created.append(base)
-        base_url = _url(server_url, base)
-        if migrated_template is None:
-            from slotoptim.migrations.migrate import migrate
-
-            say(f"migrating {base}")
-            migrate(base_url)
-        from slotoptim.listener.practice.importer import import_practice
-
-        say(
-            f"importing {len(scenario.document['appointments'])} appointments,"
-            f" {len(scenario.document['waitlist'])} waitlist entries"
-        )
-        with psycopg.connect(base_url, autocommit=True, row_factory=dict_row) as conn:
-            import_practice(conn, scenario.document)
+    with practice_databases(server_url, "slotoptim_fill", scenario, migrated_template, keep, say) as dbs:
         for strategy in config.strategies:
-            name = f"{base}_{strategy}"
-            _create(server_url, name, base)
-            created.append(name)
+            url = dbs.clone(strategy)
             say(f"{strategy}: {len(scenario.cancellations)} cancellations over {config.weeks} weeks")
-            results.append(_run_strategy(_url(server_url, name), scenario, config, strategy, redis_client))
+            results.append(_run_strategy(url, scenario, config, strategy, redis_client))
             say(
                 f"{strategy}: filled {results[-1].filled} of {results[-1].cancellations}"
                 f" in {results[-1].seconds:.0f} s ({results[-1].steps} steps)"
             )
-    finally:
-        if not keep:
-            for name in reversed(created):
-                _drop(server_url, name)
-    return FillComparison(config, scenario, tuple(results), tuple(created) if keep else ())
+    return FillComparison(config, scenario, tuple(results), tuple(dbs.created) if keep else ())
 
 
 def _run_strategy(
@@ -205,6 +182,59 @@ def _run_strategy(
             steps=simulation.steps,
             seconds=seconds,
         )
+
+
+class PracticeDatabases:
+    """The prepared database of a scenario (migrated, its practice imported) and the clones made
+    of it, one per run, so every run starts from the same state with the same ids."""
+
+    def __init__(self, server_url: str, base: str) -> None:
+        self.server_url = server_url
+        self.base = base
+        self.created: list[str] = []
+
+    def clone(self, suffix: str) -> str:
+        """A new database cloned from the prepared one; its URL."""
+        name = f"{self.base}_{suffix}"
+        _create(self.server_url, name, self.base)
+        self.created.append(name)
+        return _url(self.server_url, name)
+
+
+@contextmanager
+def practice_databases(
+    server_url: str,
+    prefix: str,
+    scenario: FillScenario,
+    migrated_template: str | None,
+    keep: bool,
+    say: Progress,
+) -> Iterator[PracticeDatabases]:
+    """Creates the prepared database (cloned from ``migrated_template`` or migrated here) with the
+    scenario's practice; drops it and every clone on the way out unless ``keep``."""
+    dbs = PracticeDatabases(server_url, f"{prefix}_{uuid.uuid4().hex[:10]}")
+    try:
+        _create(server_url, dbs.base, migrated_template)
+        dbs.created.append(dbs.base)
+        base_url = _url(server_url, dbs.base)
+        if migrated_template is None:
+            from slotoptim.migrations.migrate import migrate
+
+            say(f"migrating {dbs.base}")
+            migrate(base_url)
+        from slotoptim.listener.practice.importer import import_practice
+
+        say(
+            f"importing {len(scenario.document['appointments'])} appointments,"
+            f" {len(scenario.document['waitlist'])} waitlist entries"
+        )
+        with psycopg.connect(base_url, autocommit=True, row_factory=dict_row) as conn:
+            import_practice(conn, scenario.document)
+        yield dbs
+    finally:
+        if not keep:
+            for name in reversed(dbs.created):
+                _drop(server_url, name)
 
 
 def _url(server_url: str, name: str) -> str:

@@ -23,7 +23,6 @@ import datetime as dt
 import math
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,7 +32,7 @@ import redis
 from psycopg.rows import dict_row
 
 from slotoptim.listener.simulation import CHANNEL_BEHAVIOUR, FillSimulation, SimulationEvent
-from slotoptim.ml.simulate.fill import FillConfig, _create, _drop, _run_strategy, _url
+from slotoptim.ml.simulate.fill import FillConfig, _run_strategy, practice_databases
 from slotoptim.ml.simulate.fill_customers import Customers, awake_delay
 from slotoptim.ml.simulate.fill_metrics import StrategyResult, measure, quantile
 from slotoptim.ml.simulate.fill_practice import ORG_KEY, FillScenario, fill_scenario
@@ -220,29 +219,12 @@ def run_moveup_comparison(
         same_day_share=config.same_day_share,
         seed=config.seed,
     )
-    base = f"slotoptim_moveup_{uuid.uuid4().hex[:10]}"
-    created: list[str] = []
     results: list[tuple[VariantResult, VariantResult]] = []
-    try:
-        _create(server_url, base, migrated_template)
-        created.append(base)
-        base_url = _url(server_url, base)
-        if migrated_template is None:
-            from slotoptim.migrations.migrate import migrate
-
-            say(f"migrating {base}")
-            migrate(base_url)
-        from slotoptim.listener.practice.importer import import_practice
-
-        with psycopg.connect(base_url, autocommit=True, row_factory=dict_row) as conn:
-            import_practice(conn, scenario.document)
+    with practice_databases(server_url, "slotoptim_moveup", scenario, migrated_template, keep, say) as dbs:
         for strategy in config.strategies:
             pair: list[VariantResult] = []
             for variant in ("today", "moveup_reminders"):
-                name = f"{base}_{strategy}_{variant}"
-                _create(server_url, name, base)
-                created.append(name)
-                url = _url(server_url, name)
+                url = dbs.clone(f"{strategy}_{variant}")
                 say(f"{strategy} / {variant}: {len(scenario.cancellations)} cancellations over {config.weeks} weeks")
                 if variant == "today":
                     fill = _run_strategy(url, scenario, config, strategy, redis_client)
@@ -251,11 +233,7 @@ def run_moveup_comparison(
                 pair.append(_variant(url, scenario, variant, fill))
                 say(f"{strategy} / {variant}: filled {fill.filled} of {fill.cancellations} in {fill.seconds:.0f} s")
             results.append((pair[0], pair[1]))
-    finally:
-        if not keep:
-            for name in reversed(created):
-                _drop(server_url, name)
-    return MoveUpComparison(config, moveup, scenario, tuple(results), tuple(created) if keep else ())
+    return MoveUpComparison(config, moveup, scenario, tuple(results), tuple(dbs.created) if keep else ())
 
 
 def _run_with_moveup(
