@@ -20,8 +20,6 @@ set search_path = ''
 as $$
 declare
   v_campaign slotoptim_private.offer_campaign;
-  v_settings slotoptim_private.organisation_settings;
-  v_org_tz text;
   v_k integer := p_limit;
   v_made integer := 0;
   v_batch integer;
@@ -29,8 +27,6 @@ declare
   v_surge boolean;
 begin
   select * into v_campaign from slotoptim_private.offer_campaign where id = p_campaign_id;
-  select * into v_settings from slotoptim_private.organisation_settings where org_id = v_campaign.org_id;
-  select timezone into v_org_tz from slotoptim_private.organisation where id = v_campaign.org_id;
   -- A holiday surge (sql/54r_fn_surge.sql): shorter windows, wider waves. The adaptive plan
   -- already sized its wave and window for the surge (sql/55n_fn_adaptive.sql).
   v_surge := v_campaign.strategy <> 'adaptive'
@@ -46,26 +42,14 @@ begin
   -- (those offered are no candidates any more: the ranking of the rest is unchanged).
   loop
     with ranked as materialized (
-      select r.* from slotoptim_private.rank_candidates(v_campaign.gap_id, p_at, v_k) as r
-    ),
-    eligible as (
-      select r.*, c.phone, c.email, w.added_at,
-             slotoptim_private.next_send_time(p_at, coalesce(c.timezone, v_org_tz), v_settings.send_window_start,
-                                             v_settings.send_window_end) as send_at
-        from ranked as r
-        join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
-        join slotoptim_private.customer as c on c.id = r.customer_id
-       where r.score >= p_min_score
-         and (p_allow_email or not r.channel_is_email_only or lower(r.slot) - p_at >= interval '24 hours')
+      -- The candidates and their eligibility for this wave: sql/54w_fn_wave_candidates.sql.
+      select wc.* from slotoptim_private.wave_candidates(v_campaign.gap_id, p_at, v_k, p_min_score, p_window,
+                                                         p_allow_email) as wc
     ),
     chosen as materialized (
-      -- A candidate whose send window opens too late for the offer to run its course is skipped.
-      select e.*,
-             row_number() over (order by e.score desc, slotoptim_private.tier_rank(e.tier),
-                                         e.last_offered_at asc nulls first, e.added_at, e.waitlist_entry_id) as n
-        from eligible as e
-       where e.send_at + p_window <= lower(e.slot)
-       order by n
+      select r.* from ranked as r
+       where r.eligible
+       order by r.n
        limit case when p_limit is null then null else p_limit - v_made end
     ),
     offers as (

@@ -33,8 +33,9 @@ parallel safe
 return 1.0 / (1.0 + exp(-1.702 * ln(greatest(extract(epoch from p_window) / 60.0, 0.01)
                                     / slotoptim_private.response_median_minutes(p_channel))));
 
--- The candidates make_offers would offer now, in its order, each with its predicted acceptance
--- within `p_window`.
+-- The candidates make_offers would offer now, in its order (both take them from
+-- slotoptim_private.wave_candidates, sql/54w_fn_wave_candidates.sql), each with its predicted
+-- acceptance within `p_window`.
 create or replace function slotoptim_private.adaptive_candidates(p_gap_id bigint, p_at timestamptz, p_window interval)
 returns table (ord integer, waitlist_entry_id bigint, customer_id bigint, customer_key text, channel text,
                send_at timestamptz, p_accept float8)
@@ -42,35 +43,19 @@ language sql
 stable
 set search_path = ''
 as $$
-  with gap as (
-    select g.id, g.org_id, o.timezone as org_tz, st.score_threshold, st.send_window_start, st.send_window_end,
-           slotoptim_private.active_acceptance_model(g.org_id) as model_id
-      from slotoptim_private.gap as g
-      join slotoptim_private.organisation as o on o.id = g.org_id
-      join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
-     where g.id = p_gap_id
-  ), ranked as (
-    select r.*, c.key as customer_key, coalesce(c.timezone, gap.org_tz) as tz, gap.model_id,
-           slotoptim_private.next_send_time(p_at, coalesce(c.timezone, gap.org_tz), gap.send_window_start,
-                                            gap.send_window_end) as send_at,
-           row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
-                                       r.last_offered_at asc nulls first, w.added_at, r.waitlist_entry_id) as n
-      from gap
-      cross join lateral slotoptim_private.rank_candidates(gap.id, p_at) as r
-      join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id
-      join slotoptim_private.customer as c on c.id = r.customer_id
-     where r.score >= gap.score_threshold
-       and (not r.channel_is_email_only or lower(r.slot) - p_at >= interval '24 hours')
-  )
-  select row_number() over (order by r.n)::integer, r.waitlist_entry_id, r.customer_id, r.customer_key, r.channel,
-         r.send_at,
-         least(0.99, slotoptim_private.predict_acceptance(r.model_id, r.customer_id, r.channel, r.send_at,
-                                                          lower(r.slot), r.tier, r.tz)
-                     * slotoptim_private.response_within(r.channel, p_window)
-                     / slotoptim_private.response_within(r.channel, interval '15 minutes'))
-    from ranked as r
-   where r.send_at + p_window <= lower(r.slot)
-   order by r.n;
+  select row_number() over (order by wc.n)::integer, wc.waitlist_entry_id, wc.customer_id, wc.customer_key,
+         wc.channel, wc.send_at,
+         least(0.99, slotoptim_private.predict_acceptance(m.model_id, wc.customer_id, wc.channel, wc.send_at,
+                                                          lower(wc.slot), wc.tier, wc.timezone)
+                     * slotoptim_private.response_within(wc.channel, p_window)
+                     / slotoptim_private.response_within(wc.channel, interval '15 minutes'))
+    from slotoptim_private.gap as g
+    join slotoptim_private.organisation_settings as st on st.org_id = g.org_id
+    cross join lateral slotoptim_private.active_acceptance_model(g.org_id) as m(model_id)
+    cross join lateral slotoptim_private.wave_candidates(g.id, p_at, null::integer, st.score_threshold, p_window, false) as wc
+   where g.id = p_gap_id
+     and wc.eligible
+   order by wc.n;
 $$;
 
 -- The adaptive plan of a gap at p_at: every candidate it would offer, with its wave.
@@ -201,7 +186,7 @@ begin
     update slotoptim_private.offer_campaign set next_wave_at = null where id = p_campaign_id;
     return 0;
   end if;
-  -- make_offers takes the same candidates in the same order (adaptive_candidates mirrors it).
+  -- make_offers takes the same candidates in the same order (both use wave_candidates).
   v_count := slotoptim_private.make_offers(p_campaign_id, v_count, v_threshold, v_window, false, p_at);
   -- The spacing runs from when the wave is actually sent (quiet hours may defer it to the morning).
   update slotoptim_private.offer_campaign as c
