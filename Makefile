@@ -109,7 +109,11 @@ MSGRAPH_VENV := .venv-msgraph
 bench-msgraph: ## Microsoft Graph delta pages through msgraph-sdk vs our httpx client (own venv)
 	test -x $(MSGRAPH_VENV)/bin/python || python3 -m venv $(MSGRAPH_VENV)
 	$(MSGRAPH_VENV)/bin/python -c "import msgraph" 2>/dev/null || $(MSGRAPH_VENV)/bin/pip install -q httpx msgraph-sdk
-	PYTHONPATH=infra:tests/py $(MSGRAPH_VENV)/bin/python tests/bench/msgraph_bench.py
+	# slotoptim.listener is the listener/ directory (pyproject's package-dir), not a path on disk:
+	# a one-link tree gives this venv that package without installing SlotOptim's dependencies.
+	mkdir -p $(MSGRAPH_VENV)/src/slotoptim
+	ln -sfn $(CURDIR)/listener $(MSGRAPH_VENV)/src/slotoptim/listener
+	PYTHONPATH=$(MSGRAPH_VENV)/src:tests/py $(MSGRAPH_VENV)/bin/python tests/bench/msgraph_bench.py
 
 FAULT_ROUNDS ?= 80
 faults: install ## fault runs at full size, printing their figures: a Twilio outage of 5,000 texts, 3 x kill -9, a database restart, claims racing staff bookings (FAULT_ROUNDS rounds)

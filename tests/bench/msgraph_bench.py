@@ -9,7 +9,8 @@ same normalised items, against the Graph stand-in of the tests running in a proc
 interpreter, and what msgraph-sdk adds to an install. Prints; asserts nothing.
 
 msgraph-sdk is not a dependency of SlotOptim: `make bench-msgraph` installs it into a venv of its
-own (.venv-msgraph), so this file runs there, with infra/ and tests/py on PYTHONPATH.
+own (.venv-msgraph), so this file runs there, with tests/py and a link to listener/ (as
+.venv-msgraph/src/slotoptim/listener: the package slotoptim.listener) on PYTHONPATH.
 """
 
 from __future__ import annotations
