@@ -48,11 +48,49 @@ $$;
 comment on function slotoptim.self_service_customer(text, text, text, text, text, timestamptz) is
   'The customer a public page''s form names: the one with that name and phone (or email), else a new one; never changes an existing customer''s details.';
 
+-- What a booking from the page adds once its offer is claimed, whether at once (book_opening) or
+-- after Stripe Checkout (payment_checkout_booked, sql/67m_fn_payment_checkout.sql): the
+-- appointment's source is 'booking_page' when it is the time the customer picked, and "earlier if
+-- possible" enrols it in move-up (issue 12). book_opening notes both on the offer it books
+-- (score_detail.booking_page: starts, earlier); an offer without that note is left alone.
+create or replace function slotoptim_private.booking_page_booked(p_offer_id bigint, p_appointment_id bigint,
+                                                                 p_at timestamptz)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_page jsonb;
+  v_appointment slotoptim_private.appointment;
+begin
+  select o.score_detail -> 'booking_page' into v_page from slotoptim_private.offer as o where o.id = p_offer_id;
+  select * into v_appointment from slotoptim_private.appointment as a where a.id = p_appointment_id;
+  if v_page is null or v_appointment.id is null then
+    return;
+  end if;
+  if v_appointment.source = 'waitlist' and lower(v_appointment.period) = (v_page ->> 'starts')::timestamptz then
+    update slotoptim_private.appointment as a set source = 'booking_page' where a.id = v_appointment.id;
+  end if;
+  -- A paid booking is confirmed later: by then the appointment may have begun (nothing to move).
+  if coalesce((v_page ->> 'earlier')::boolean, false) and v_appointment.status in ('booked', 'confirmed')
+     and lower(v_appointment.period) > p_at then
+    perform slotoptim.enrol_moveup(v_appointment.id, p_at);
+  end if;
+end;
+$$;
+
+-- book_opening gained `earlier` (with a default): the five-argument form is replaced, not overloaded.
+drop function if exists slotoptim.book_opening(text, text, timestamptz, bigint, timestamptz);
+
 -- Books one opening for a customer through slotoptim.claim_offer. Outcomes are claim_offer's
 -- (booked, awaiting_approval, being_confirmed, filled, expired, already_yours); 'filled' also
 -- when the time is no longer free. offer_id names the offer made (its claim link shows the booking).
+-- `earlier`: the customer ticked "earlier if possible" (the booked appointment is enrolled in
+-- move-up, now or when Stripe confirms a protected booking).
 create or replace function slotoptim.book_opening(provider_key text, service_key text, starts timestamptz,
-                                                  customer_id bigint, at timestamptz default now())
+                                                  customer_id bigint, at timestamptz default now(),
+                                                  earlier boolean default false)
 returns table (outcome text, appointment_id bigint, offer_id bigint, gap_id bigint, offer_expires_at timestamptz)
 language plpgsql
 volatile
@@ -72,6 +110,7 @@ declare
   v_entry_id bigint;
   v_channel text;
   v_claim record;
+  v_page jsonb;
 begin
   select * into v_provider from slotoptim_private.provider as p
    where p.org_id = v_org and p.key = book_opening.provider_key and p.active;
@@ -141,6 +180,9 @@ begin
     update slotoptim_private.gap as g set status = 'offering' where g.id = v_gap.id and g.status = 'open';
   end if;
 
+  -- What the customer picked and ticked, kept with the offer for whoever claims it (now, or
+  -- Stripe's webhook after Checkout): slotoptim_private.booking_page_booked.
+  v_page := pg_catalog.jsonb_build_object('starts', book_opening.starts, 'earlier', book_opening.earlier);
   select * into v_offer from slotoptim_private.offer as o
    where o.campaign_id = v_campaign.id and o.customer_id = book_opening.customer_id;
   if v_offer.id is null then
@@ -160,10 +202,15 @@ begin
     insert into slotoptim_private.offer (org_id, campaign_id, gap_id, waitlist_entry_id, customer_id, service_id, slot,
                                          wave, score, score_detail, channel, status, created_at, send_at, expires_at)
     values (v_org, v_campaign.id, v_gap.id, v_entry_id, book_opening.customer_id, v_service.id, v_slot,
-            greatest(v_campaign.wave, 1), 100, '{"source": "booking_page"}'::jsonb, v_channel, 'open',
+            greatest(v_campaign.wave, 1), 100,
+            pg_catalog.jsonb_build_object('source', 'booking_page', 'booking_page', v_page), v_channel, 'open',
             book_opening.at, book_opening.at,
             book_opening.at + pg_catalog.make_interval(secs => v_settings.claim_hold_seconds))
     returning * into v_offer;
+  else
+    update slotoptim_private.offer as o
+       set score_detail = o.score_detail || pg_catalog.jsonb_build_object('booking_page', v_page)
+     where o.id = v_offer.id;
   end if;
   offer_id := v_offer.id;
   offer_expires_at := v_offer.expires_at;
@@ -180,17 +227,16 @@ begin
   select * into v_claim from slotoptim.claim_offer(v_offer.id, book_opening.customer_id, book_opening.at);
   outcome := v_claim.outcome;
   appointment_id := v_claim.appointment_id;
-  if outcome = 'booked' and lower(v_offer.slot) = book_opening.starts then
-    update slotoptim_private.appointment as a set source = 'booking_page'
-     where a.id = v_claim.appointment_id and a.source = 'waitlist';
+  if outcome = 'booked' then
+    perform slotoptim_private.booking_page_booked(v_offer.id, v_claim.appointment_id, book_opening.at);
   end if;
   perform pg_catalog.set_config('slotoptim.clock', v_previous_clock, true);
   return next;
 end;
 $$;
 
-comment on function slotoptim.book_opening(text, text, timestamptz, bigint, timestamptz) is
-  'Books an opening from the public booking page through slotoptim.claim_offer (an offer made and claimed at once); returns the claim''s outcome, or payment_required (offer left open for Checkout) / being_confirmed from slotoptim.offer_payment_gate.';
+comment on function slotoptim.book_opening(text, text, timestamptz, bigint, timestamptz, boolean) is
+  'Books an opening from the public booking page through slotoptim.claim_offer (an offer made and claimed at once); returns the claim''s outcome, or payment_required (offer left open for Checkout) / being_confirmed from slotoptim.offer_payment_gate. earlier: enrol the booking in move-up.';
 
 -- Waitlist deduplication (seed 003, edge case 8): when a customer's offer is claimed, their other
 -- active entries for the same service close after the organisation's waitlist_dedup_after unless

@@ -200,6 +200,9 @@ begin
   update slotoptim_private.payment_decision as d set appointment_id = payment_checkout_booked.appointment_id
    where d.id = v_checkout.decision_id
   returning * into v_decision;
+  -- A booking from the page keeps its source and its "earlier if possible" (sql/58l_fn_booking.sql).
+  perform slotoptim_private.booking_page_booked(v_checkout.offer_id, payment_checkout_booked.appointment_id,
+                                                payment_checkout_booked.at);
   if payment_checkout_booked.payment_method is not null and v_checkout.stripe_customer is not null then
     insert into slotoptim_private.payment_card (org_id, customer_id, stripe_customer, payment_method, brand, last4, saved_at)
     values (v_checkout.org_id, v_checkout.customer_id, v_checkout.stripe_customer, payment_checkout_booked.payment_method,

@@ -145,8 +145,8 @@ def book(
 ) -> BookingResult:
     """Books `opening` for `contact`. `conn` is an autocommit session of the organisation: the
     booking is its own transaction, retried whole when PostgreSQL breaks a deadlock. `earlier`: the
-    customer ticked "earlier if possible", so a booked appointment is enrolled in move-up (issue 12)
-    in the same transaction."""
+    customer ticked "earlier if possible", so the booked appointment is enrolled in move-up (issue 12)
+    in the same transaction, or, when the booking goes through Stripe Checkout, in the webhook's."""
     provider_id, gap_id = _live_gap(conn, opening, 1)
     if provider_id is None:
         return BookingResult("filled")
@@ -173,14 +173,12 @@ def book(
                     row = fetch_dict(
                         conn,
                         "select outcome, appointment_id, offer_id, offer_expires_at"
-                        " from slotoptim.book_opening(%s, %s, %s, %s, %s)",
-                        (opening.provider_key, opening.service_key, opening.starts, customer_id, at),
+                        " from slotoptim.book_opening(%s, %s, %s, %s, %s, %s)",
+                        (opening.provider_key, opening.service_key, opening.starts, customer_id, at, earlier),
                     )
                     assert row is not None
                     if row["outcome"] not in KEPT:
                         raise RolledBack(str(row["outcome"]))
-                    if earlier and row["outcome"] == "booked" and row["appointment_id"] is not None:
-                        conn.execute("select slotoptim.enrol_moveup(%s, %s)", (row["appointment_id"], at))
                     _consent(conn, customer_id, contact, practice, at)
                     return {**row, "customer_id": customer_id}
             except RolledBack as lost:

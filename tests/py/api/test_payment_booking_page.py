@@ -69,3 +69,42 @@ def test_without_a_rule_the_booking_page_books_at_once(
     assert answer.status_code == 303 and answer.headers["location"].startswith("/c/")
     assert booking_offer(db)["status"] == "claimed"
     assert standin.objects == {} or not any(k.startswith("cs_") for k in standin.objects)
+
+
+def booked_appointment(db: psycopg.Connection[dict[str, Any]], appointment_id: int) -> dict[str, Any]:
+    row = db.execute(
+        "select a.source, (select array_agg(w.status) from slotoptim_private.waitlist_entry as w"
+        "  where w.moveup_appointment_id = a.id) as moveup"
+        " from slotoptim_private.appointment as a where a.id = %s",
+        (appointment_id,),
+    ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def test_a_paid_booking_keeps_earlier_if_possible_and_the_booking_page_source(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]], standin: StandIn
+) -> None:
+    # Issue 12 with issue 13: what the customer ticked survives the trip through Checkout, and the
+    # appointment says where it came from, as an unpaid booking from the page does.
+    set_policy(db, org_id(db), {"deposit_min_price": 0, "deposit_percent": 50})
+    answer = book(client, opening=opening("dr-a", 11), name="Eli Early", phone="+16175550177", earlier="yes")
+    assert answer.status_code == 303 and answer.headers["location"].startswith(standin.base), answer.text
+    k = checkout_of(db, booking_offer(db)["id"])
+    standin.complete_session(k.session, "visa")
+    assert post_event(client, standin, events(standin, "checkout.session.completed")[-1])["outcome"] == "booked"
+    offer = booking_offer(db)
+    assert booked_appointment(db, offer["appointment_id"]) == {"source": "booking_page", "moveup": ["active"]}
+
+
+def test_a_paid_booking_without_earlier_is_not_enrolled(
+    client: TestClient[Any], db: psycopg.Connection[dict[str, Any]], standin: StandIn
+) -> None:
+    set_policy(db, org_id(db), {"deposit_min_price": 0, "deposit_percent": 50})
+    answer = book(client, opening=opening("dr-a", 10))
+    assert answer.status_code == 303 and answer.headers["location"].startswith(standin.base), answer.text
+    k = checkout_of(db, booking_offer(db)["id"])
+    standin.complete_session(k.session, "visa")
+    assert post_event(client, standin, events(standin, "checkout.session.completed")[-1])["outcome"] == "booked"
+    offer = booking_offer(db)
+    assert booked_appointment(db, offer["appointment_id"]) == {"source": "booking_page", "moveup": None}
