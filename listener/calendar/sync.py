@@ -194,3 +194,21 @@ def check_before_claim(conn: psycopg.Connection[Any], gap_id: int, at: dt.dateti
     if row is None:
         return None
     return sync_on(conn, int(row[0]), at)
+
+
+def check_before_booking(conn: psycopg.Connection[Any], provider_id: int, at: dt.datetime) -> SyncReport | None:
+    """check_before_claim by provider, for the booking page: it books free times that are no gap
+    yet as well as live gaps, and busy time added to the provider's calendar seconds ago must
+    block both (the booking then finds the time taken)."""
+    row = (
+        _tuples(conn)
+        .execute(
+            "select c.id from slotoptim_private.external_connection c"
+            " where c.provider_id = %s and c.purpose = 'calendar' and c.state = 'ok' and c.kind <> 'ics'",
+            (provider_id,),
+        )
+        .fetchone()
+    )
+    if row is None:
+        return None
+    return sync_on(conn, int(row[0]), at)

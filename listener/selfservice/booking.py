@@ -2,7 +2,8 @@
 
 Booking follows the claim flow of claim links (slotoptim.listener.claims): a Redis hold first (on the exact
 slot, and on the opening's live gap when there is one, so a claim link's claimant hears that
-someone is confirming), then one PostgreSQL transaction: the customer, slotoptim.book_opening
+someone is confirming), a pull of the provider's linked calendar (for a gap or a free time alike),
+then one PostgreSQL transaction: the customer, slotoptim.book_opening
 (which makes an offer and claims it with slotoptim.claim_offer: the exclusion constraint
 arbitrates) and the consent the form gave. Anything but booked, awaiting_approval or
 payment_required rolls the whole transaction back: a lost race leaves no customer, entry or offer
@@ -160,11 +161,11 @@ def book(
     try:
         if gap_hold is not None and not gap_hold.acquired:
             return BookingResult("being_confirmed")
-        if gap_id is not None:
-            # As a claim does: busy time added to a linked calendar seconds ago blocks first.
-            from slotoptim.listener.calendar.sync import check_before_claim
+        # As a claim does: busy time added to a linked calendar seconds ago blocks first, for a
+        # live gap and for a free time that is no gap yet alike (the page lists both).
+        from slotoptim.listener.calendar.sync import check_before_booking
 
-            check_before_claim(conn, gap_id, dt.datetime.now(dt.UTC))
+        check_before_booking(conn, provider_id, dt.datetime.now(dt.UTC))
 
         def attempt() -> dict[str, Any]:
             try:
