@@ -5,6 +5,7 @@ returns table (provider_id bigint, service_key text, need_minutes integer)
 language sql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
   -- slotoptim_private.buffer_after(service, provider) for an unknown customer, set-based: one
   -- call per (provider, service) cost ~20 us each, 16 ms at 800 pairs (issue 18). Same parts: the
@@ -47,6 +48,7 @@ returns text[]
 language sql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
   select coalesce(array_agg(n.service_key order by n.service_key), '{}')
     from slotoptim_private.service_needs(array[p_provider_id]) as n
