@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from baseline_sql import apply_baseline
+from baseline_sql import BASELINE_REV, apply_baseline
 from bench_dates import monday_ahead
 from psycopg import sql
 
@@ -274,8 +274,8 @@ def run_gap_benchmarks(admin: str, name: str) -> dict[str, Any]:
 
 
 def _print(results: dict[str, Any]) -> None:
-    print("gap analysis: median ms per call; today, before issue 18 (its SQL in a clone) and the naive")
-    print("per-slot query take turns in one run; every set compared on lower/upper")
+    print(f"gap analysis: median ms per call; today, before issue 18 (its SQL at {BASELINE_REV}, in a clone) and the")
+    print("naive per-slot query take turns in one run; every set compared on lower/upper")
     print("  row                        | slotoptim.gaps | before issue 18 |   gain | naive per-slot | ratio | agree")
 
     def row(label: str, r: dict[str, Any]) -> None:
