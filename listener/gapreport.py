@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.types.range import Range
 
 from slotoptim.listener.db import fetch_dict, fetch_dicts
 
@@ -36,21 +35,23 @@ def provider_gaps(
     """Each gap as {provider, start, end, minutes, kind, fits}, times in the provider's zone (what a
     person at the practice reads), or in UTC with `Z` like the API (``utc``)."""
     tz: dt.tzinfo = dt.UTC if utc else provider_timezone(conn, provider_key)
+    # starts_at/ends_at rather than the range: nothing to take apart, and two instants are cheaper
+    # to read than a tstzrange.
     rows = fetch_dicts(
         conn,
-        "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",
+        "select provider_key, starts_at, ends_at, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'))",
         (provider_key, start, end),
     )
     out = []
     for record in rows:
-        during: Range[dt.datetime] = record["during"]
-        assert during.lower is not None and during.upper is not None
+        starts: dt.datetime = record["starts_at"]
+        ends: dt.datetime = record["ends_at"]
         out.append(
             {
                 "provider": record["provider_key"],
-                "start": _iso(during.lower.astimezone(tz)),
-                "end": _iso(during.upper.astimezone(tz)),
-                "minutes": int((during.upper - during.lower).total_seconds() // 60),
+                "start": _iso(starts.astimezone(tz)),
+                "end": _iso(ends.astimezone(tz)),
+                "minutes": int((ends - starts).total_seconds() // 60),
                 "kind": record["kind"],
                 "fits": list(record["fits"]),
             }

@@ -3,11 +3,15 @@
 -- minus closures of the organisation, the provider's location, or the provider.
 -- A local time that does not exist on a DST day is read the way PostgreSQL reads it; an interval
 -- whose end would fall before its start on such a day is empty.
+-- working_time, free_time, service_needs, fitting_services and gaps run the same few shapes thousands
+-- of times: each keeps a generic plan (plan_cache_mode), where a custom plan per call cost more
+-- planning than the call's work (issue 18: 1.14 -> 0.70 ms server CPU for 30 days of one provider).
 create or replace function slotoptim_private.working_time(p_provider_ids bigint[], p_during tstzrange)
 returns table (provider_id bigint, working tstzmultirange)
 language sql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
   select p.id,
          coalesce(hours.m, '{}'::tstzmultirange)
@@ -57,6 +61,7 @@ language sql
 stable
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
   with scope as materialized (
     select slotoptim_private.caller_org() as org_id

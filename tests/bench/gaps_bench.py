@@ -2,7 +2,9 @@
 
 Builds a throw-away practice in a temporary embedded PostgreSQL (or in BENCH_DATABASE_URL, a
 server whose databases may be created and dropped): 200 providers working 08:00-18:00 on
-weekdays with dense calendars. Prints medians and ratios; nothing here asserts a time.
+weekdays with dense calendars, and a clone of it with the gap functions as they were before
+issue 18. Prints medians and ratios (today, before and naive taking turns); nothing here asserts
+a time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from baseline_sql import apply_baseline
+from baseline_sql import BASELINE_REV, apply_baseline
 from bench_dates import monday_ahead
 from psycopg import sql
 
@@ -69,14 +71,19 @@ select provider_id, min(slot) as starts, max(slot) + interval '5 minutes' as end
 """
 
 
-def _median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm caches and plans
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
+def _alternating_ms(variants: dict[str, tuple[Callable[[], object], int]], rounds: int) -> dict[str, float]:
+    """Median ms per call of each variant, the variants taking turns round by round (each round runs
+    a variant `per_round` times): on a shared, noisy machine the ratios then see the same load."""
+    for fn, _ in variants.values():
+        fn()  # warm caches and plans
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (fn, per_round) in variants.items():
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append((time.perf_counter() - t0) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _build(conn: psycopg.Connection[Any]) -> list[int]:
@@ -146,116 +153,153 @@ def _build(conn: psycopg.Connection[Any]) -> list[int]:
     return providers
 
 
-def run_gap_benchmarks(url: str) -> dict[str, Any]:
+# What a client reads: the bounds as two instants (issue 18), not a range to take apart. Before
+# issue 18 clients read `during` and took it apart (listener/gapreport.py did): the "before" rows
+# read it so.
+OURS_ONE = "select provider_key, starts_at, ends_at, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s))"
+OURS_ALL = "select provider_key, starts_at, ends_at, kind, fits from slotoptim.gaps(tstzrange(%s, %s))"
+BEFORE_ONE = "select provider_key, during, kind, fits from slotoptim.gaps(%s, tstzrange(%s, %s))"
+BEFORE_ALL = "select provider_key, during, kind, fits from slotoptim.gaps(tstzrange(%s, %s))"
+# The gap functions as they were before issue 18 (tests/bench/baseline_sql.py), in a clone.
+BASELINE_FILES = ("43_fn_working_time.sql", "44_fn_fitting_services.sql", "50_fn_gaps.sql")
+
+
+def _put_back_baseline(conn: psycopg.Connection[Any]) -> None:
+    # Today's forms return starts_at/ends_at: create or replace cannot change a result type.
+    conn.execute("drop function slotoptim.gaps(text, tstzrange, text), slotoptim.gaps(tstzrange)")
+    apply_baseline(conn, BASELINE_FILES)
+
+
+def run_gap_benchmarks(admin: str, name: str) -> dict[str, Any]:
+    url = psycopg.conninfo.make_conninfo(admin, dbname=name)
     with psycopg.connect(url, autocommit=True) as conn:
-        providers = _build(conn)
-        providers_all = list(providers)
+        providers_all = _build(conn)
+    # "Before" lives in a clone of the same data, so before, today and naive take turns in one run.
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create database {} template {}").format(sql.Identifier(name + "_before"), sql.Identifier(name))
+        )
+    before_url = psycopg.conninfo.make_conninfo(admin, dbname=name + "_before")
+    with psycopg.connect(url, autocommit=True) as conn, psycopg.connect(before_url, autocommit=True) as old:
+        _put_back_baseline(old)
         tz = dt.timezone(dt.timedelta(hours=-5))
         month = (
             dt.datetime.combine(FIRST_DAY, dt.time(0), tz),
             dt.datetime.combine(FIRST_DAY, dt.time(0), tz) + dt.timedelta(days=DAYS),
         )
         day = (month[0], month[0] + dt.timedelta(days=1))
-
-        def ours_month() -> object:
-            return conn.execute("select * from slotoptim.gaps('p000', tstzrange(%s, %s))", month).fetchall()
-
-        def naive_month() -> object:
-            return conn.execute(
-                NAIVE_GAPS, {"during": f"[{month[0]},{month[1]})", "providers": providers[:1]}
-            ).fetchall()
+        keys = {int(k): str(v) for k, v in conn.execute("select id, key from slotoptim_private.provider").fetchall()}
 
         def only_first(n: int) -> None:
-            conn.execute("update slotoptim_private.provider set active = (id = any(%s))", (providers_all[:n],))
+            for c in (conn, old):
+                c.execute("update slotoptim_private.provider set active = (id = any(%s))", (providers_all[:n],))
 
-        def ours_all() -> object:
-            return conn.execute("select * from slotoptim.gaps(tstzrange(%s, %s))", day).fetchall()
+        def naive(window: tuple[dt.datetime, dt.datetime], providers: list[int]) -> list[tuple[str, Any, Any]]:
+            rows = conn.execute(NAIVE_GAPS, {"during": f"[{window[0]},{window[1]})", "providers": providers})
+            return [(keys[r[0]], r[1], r[2]) for r in rows.fetchall()]
 
-        def naive_all() -> object:
-            return conn.execute(NAIVE_GAPS, {"during": f"[{day[0]},{day[1]})", "providers": providers}).fetchall()
+        def ours_set(rows: list[tuple[Any, ...]]) -> set[tuple[str, Any, Any]]:
+            return {(r[0], r[1], r[2]) for r in rows}
 
-        # Both approaches must agree on the free time before their speed means anything.
-        ours = {
-            (r[1].lower, r[1].upper)
-            for r in conn.execute("select * from slotoptim.gaps('p000', tstzrange(%s, %s))", month).fetchall()
-        }
-        naive = {(r[1], r[2]) for r in naive_month()}  # type: ignore[attr-defined]
-        agree = ours == naive
-        only_first(200)
-        providers = providers_all[:200]
+        def before_set(rows: list[tuple[Any, ...]]) -> set[tuple[str, Any, Any]]:
+            return {(r[0], r[1].lower, r[1].upper) for r in rows}
+
+        def ours_month() -> list[tuple[Any, ...]]:
+            return conn.execute(OURS_ONE, ("p000", *month)).fetchall()
+
+        def before_month() -> list[tuple[Any, ...]]:
+            return old.execute(BEFORE_ONE, ("p000", *month)).fetchall()
+
+        def ours_day() -> list[tuple[Any, ...]]:
+            return conn.execute(OURS_ALL, day).fetchall()
+
+        def before_day() -> list[tuple[Any, ...]]:
+            return old.execute(BEFORE_ALL, day).fetchall()
+
+        # Every approach must find the same free time (compared on lower/upper) before its speed
+        # means anything; today's and the old functions also the same kinds and fitting services.
+        agree_month = ours_set(ours_month()) == set(naive(month, providers_all[:1])) == before_set(before_month())
+        same_fits_month = [(r[3], list(r[4])) for r in ours_month()] == [(r[2], list(r[3])) for r in before_month()]
+        month_ms = _alternating_ms(
+            {
+                "gaps": (ours_month, 10),
+                "before": (before_month, 10),
+                "naive": (lambda: naive(month, providers_all[:1]), 1),
+            },
+            rounds=15,
+        )
+        # The same call reading the range (select *: during, starts_at, ends_at): what taking a
+        # tstzrange apart in the client costs.
+        month_star_ms = _alternating_ms(
+            {
+                "bounds": (ours_month, 10),
+                "star": (
+                    lambda: conn.execute(
+                        "select * from slotoptim.gaps(%s, tstzrange(%s, %s))", ("p000", *month)
+                    ).fetchall(),
+                    10,
+                ),
+            },
+            rounds=10,
+        )
         results: dict[str, Any] = {
-            "gaps_one_provider_30_days_ms": _median_ms(ours_month, 30),
-            "naive_one_provider_30_days_ms": _median_ms(naive_month, 5),
-            "gaps_200_providers_one_day_ms": _median_ms(ours_all, 10),
-            "naive_200_providers_one_day_ms": _median_ms(naive_all, 3),
-            "gap_sets_agree": agree,
+            "one_provider_30_days": {**month_ms, "agree": agree_month and same_fits_month},
+            "one_provider_30_days_reading_the_range": month_star_ms,
         }
-        # Scaling: the same day for the first n providers (the others inactive), ours and naive,
-        # both on lower/upper; they must agree before their times mean anything.
-        scaling = {}
-        for n in SCALING:
+        # Scaling: the same day for the first n providers (the others inactive); 200 is the
+        # headline row of issue 18.
+        scaling: dict[int, dict[str, Any]] = {}
+        for n in (*SCALING[:3], 200, *SCALING[3:]):
             only_first(n)
             providers = providers_all[:n]
-            ours_set = {
-                (r[0], r[1].lower, r[1].upper)
-                for r in conn.execute("select * from slotoptim.gaps(tstzrange(%s, %s))", day).fetchall()
-            }
-            keys = dict(conn.execute("select id, key from slotoptim_private.provider").fetchall())
-            naive_set = {(keys[r[0]], r[1], r[2]) for r in naive_all()}  # type: ignore[attr-defined]
-            ours_ms = _median_ms(ours_all, 5)
-            naive_ms = _median_ms(naive_all, 1 if n >= 1000 else 3)
-            scaling[n] = {
-                "gaps_ms": ours_ms,
-                "naive_ms": naive_ms,
-                "ratio": naive_ms / ours_ms,
-                "agree": ours_set == naive_set,
-            }
-        results["scaling_one_day"] = scaling
-        # Before issue 18, in the same database and run: its service_needs and gaps_of put back.
-        apply_baseline(conn, ("44_fn_fitting_services.sql", "50_fn_gaps.sql"))
-        for n in SCALING:
-            only_first(n)
-            providers = providers_all[:n]
-            scaling[n]["before_ms"] = _median_ms(ours_all, 5)
-            scaling[n]["gain"] = scaling[n]["before_ms"] / scaling[n]["gaps_ms"]
-        only_first(200)
-        providers = providers_all[:200]
-        results["before_gaps_200_providers_one_day_ms"] = _median_ms(ours_all, 10)
-        results["before_gaps_one_provider_30_days_ms"] = _median_ms(ours_month, 30)
-    results["speedup_one_provider_30_days"] = (
-        results["naive_one_provider_30_days_ms"] / results["gaps_one_provider_30_days_ms"]
-    )
-    results["speedup_200_providers_one_day"] = (
-        results["naive_200_providers_one_day_ms"] / results["gaps_200_providers_one_day_ms"]
-    )
+            ours_rows, before_rows = ours_day(), before_day()
+            agree = ours_set(ours_rows) == set(naive(day, providers)) == before_set(before_rows)
+            same_fits = sorted((r[0], r[1], r[3], list(r[4])) for r in ours_rows) == sorted(
+                (r[0], r[1].lower, r[2], list(r[3])) for r in before_rows
+            )
+            big = n >= 200
+            times = _alternating_ms(
+                {
+                    "gaps": (ours_day, 1 if big else 5),
+                    "before": (before_day, 1 if big else 5),
+                    "naive": (lambda chosen=providers: naive(day, chosen), 1),
+                },
+                rounds=3 if n >= 1000 else 7 if big else 10,
+            )
+            scaling[n] = {**times, "agree": agree and same_fits, "gaps_rows": len(ours_rows)}
+        results["providers_one_day"] = scaling
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name + "_before")))
     return results
 
 
 def _print(results: dict[str, Any]) -> None:
-    print("gap analysis (median of repeated runs, same database, same run)")
-    print(
-        f"  one provider, 30 days:   slotoptim.gaps {results['gaps_one_provider_30_days_ms']:8.2f} ms"
-        f"   naive {results['naive_one_provider_30_days_ms']:9.2f} ms"
-        f"   ratio {results['speedup_one_provider_30_days']:6.1f}x"
-    )
-    print(
-        f"  200 providers, one day:  slotoptim.gaps {results['gaps_200_providers_one_day_ms']:8.2f} ms"
-        f"   naive {results['naive_200_providers_one_day_ms']:9.2f} ms"
-        f"   ratio {results['speedup_200_providers_one_day']:6.1f}x"
-    )
-    print(f"  naive and set-based gap sets agree: {results['gap_sets_agree']}")
-    print(
-        f"  before issue 18 (same run): one provider, 30 days {results['before_gaps_one_provider_30_days_ms']:.2f} ms;"
-        f" 200 providers, one day {results['before_gaps_200_providers_one_day_ms']:.2f} ms"
-    )
-    print(
-        "  scaling, one day (median ms): providers | slotoptim.gaps | before issue 18 | gain | naive | ratio"
-        " | agree on lower/upper"
-    )
-    for n, row in results["scaling_one_day"].items():
+    print(f"gap analysis: median ms per call; today, before issue 18 (its SQL at {BASELINE_REV}, in a clone) and the")
+    print("naive per-slot query take turns in one run; every set compared on lower/upper")
+    print("  row                        | slotoptim.gaps | before issue 18 |   gain | naive per-slot | ratio | agree")
+
+    def row(label: str, r: dict[str, Any]) -> None:
         print(
-            f"    {n:>5} | {row['gaps_ms']:9.2f} | {row['before_ms']:9.2f} | {row['gain']:5.1f}x"
-            f" | {row['naive_ms']:10.2f} | {row['ratio']:6.1f}x | {row['agree']}"
+            f"  {label:<26} | {r['gaps']:11.2f} ms | {r['before']:12.2f} ms | {r['before'] / r['gaps']:5.1f}x"
+            f" | {r['naive']:11.2f} ms | {r['naive'] / r['gaps']:4.0f}x | {r['agree']}"
+        )
+
+    row("1 provider, 30 days", results["one_provider_30_days"])
+    scaling = results["providers_one_day"]
+    row("200 providers, 1 day", scaling[200])
+    star = results["one_provider_30_days_reading_the_range"]
+    print(
+        f"  1 provider, 30 days read with select * (the range too): {star['star']:.2f} ms"
+        f" against {star['bounds']:.2f} ms for the bounds ({star['star'] / star['bounds']:.2f}x)"
+    )
+    print("  scaling, one day: providers | gaps | slotoptim.gaps | before issue 18 | gain | naive | ratio | agree")
+    for n, r in scaling.items():
+        if n == 200:
+            continue
+        print(
+            f"    {n:>5} | {r['gaps_rows']:5} | {r['gaps']:9.2f} ms | {r['before']:9.2f} ms"
+            f" | {r['before'] / r['gaps']:5.1f}x | {r['naive']:10.2f} ms"
+            f" | {r['naive'] / r['gaps']:5.0f}x | {r['agree']}"
         )
 
 
@@ -269,12 +313,13 @@ def main() -> int:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     try:
-        results = run_gap_benchmarks(psycopg.conninfo.make_conninfo(admin, dbname=name))
+        results = run_gap_benchmarks(admin, name)
         _print(results)
         print(json.dumps({"gaps": results}))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            for db in (name + "_before", name):
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(db)))
         if temp is not None:
             embedded.stop_postgres(temp / "pg")
             shutil.rmtree(temp, ignore_errors=True)

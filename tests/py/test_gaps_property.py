@@ -119,11 +119,21 @@ def test_gaps_match_the_model(conn: psycopg.Connection[Any], p: dict[str, Any]) 
     with conn.transaction(force_rollback=True):
         blocks = _load(conn, p)
         rows = conn.execute(
-            "select during, kind, fits from slotoptim.gaps('p', tstzrange(%s, %s))", p["window"]
+            "select during, kind, fits, starts_at, ends_at from slotoptim.gaps('p', tstzrange(%s, %s))", p["window"]
         ).fetchall()
-        got = [((r["during"].lower, r["during"].upper), r["kind"], list(r["fits"])) for r in rows]
         want = gaps(p["hours"], ZoneInfo(p["zone"]), p["window"], p["closures"], blocks, p["services"])
-        assert got == want
+        # The model against starts_at/ends_at (what clients read), and the range agrees with them.
+        assert [((r["starts_at"], r["ends_at"]), r["kind"], list(r["fits"])) for r in rows] == want
+        assert [(r["during"].lower, r["during"].upper) for r in rows] == [interval for interval, _, _ in want]
+        assert all(r["during"].bounds == "[)" for r in rows)
+        # The all-providers form gives the same gaps (the practice has one provider).
+        every = conn.execute(
+            "select provider_key, during, kind, fits, starts_at, ends_at from slotoptim.gaps(tstzrange(%s, %s))",
+            p["window"],
+        ).fetchall()
+        assert [(r["starts_at"], r["ends_at"], r["kind"], list(r["fits"])) for r in every] == [
+            (r["starts_at"], r["ends_at"], r["kind"], list(r["fits"])) for r in rows
+        ]
 
 
 def test_model_reads_dst_like_postgresql(conn: psycopg.Connection[Any]) -> None:
