@@ -1,0 +1,85 @@
+"""Round trips and statements per request, counted on the wire (tests/py/api/wire_count.py): the
+gap analysis is one round trip carrying one query (besides BEGIN, the context statement and
+COMMIT), whichever way it ends. The threaded path and the other hot reads are counted too, so
+their cost cannot grow unnoticed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from api.api_practice import local
+from api.conftest import ApiDb, base_settings
+from api.wire_count import Counts, WireCounter
+from litestar.testing import TestClient
+
+from slotoptim.api.app import create_app
+
+ANALYZE = "/v1/gaps/analyze"
+
+
+def _params(**changes: str) -> dict[str, str]:
+    return {"provider": "dr-a", "start": local(0).isoformat(), "end": local(23, 59).isoformat(), **changes}
+
+
+def _measured(client: TestClient[Any], wire: WireCounter, path: str, headers: dict[str, str], **query: str) -> Counts:
+    """The counts of one request, after warm-up requests (pool connections made, API key cached,
+    app role confirmed, statements prepared)."""
+    for _ in range(8):
+        client.get(path, params=query, headers=headers)
+    with wire.counting() as counts:
+        answer = client.get(path, params=query, headers=headers)
+    assert answer.status_code < 500, answer.text
+    return counts
+
+
+@pytest.fixture
+def wire(api_db: ApiDb) -> WireCounter:
+    return WireCounter(api_db.url)
+
+
+def _client(api_db: ApiDb, wire: WireCounter, **changes: Any) -> TestClient[Any]:
+    client = TestClient(create_app(replace(base_settings(wire.url), **changes)))
+    cache = client.app.state.authenticator.keys
+    client.__enter__()
+    for _ in range(500):  # the key cache serves once its listener is connected
+        if cache.live:
+            break
+        time.sleep(0.01)
+    return client
+
+
+@pytest.mark.parametrize(
+    "query",
+    [_params(), _params(customer="c0"), _params(provider="dr-zz"), _params(customer="nobody")],
+    ids=["provider", "with-customer", "unknown-provider", "unknown-customer"],
+)
+def test_the_gap_analysis_is_one_round_trip(api_db: ApiDb, wire: WireCounter, query: dict[str, str]) -> None:
+    client = _client(api_db, wire)
+    try:
+        counts = _measured(client, wire, ANALYZE, api_db.keys.headers("readonly"), **query)
+    finally:
+        client.__exit__(None, None, None)
+    # BEGIN READ ONLY, the context statement, the query, COMMIT: sent together, answered together.
+    assert (counts.round_trips, counts.statements) == (1, 4)
+
+
+def test_hot_reads_on_the_threaded_path(api_db: ApiDb, wire: WireCounter) -> None:
+    client = _client(api_db, wire, async_reads=False)
+    headers = api_db.keys.headers("readonly")
+    try:
+        measured = {
+            "analyze (threaded)": _measured(client, wire, ANALYZE, headers, **_params()),
+            "gaps": _measured(client, wire, "/v1/gaps", headers),
+            "kpis": _measured(client, wire, "/v1/kpis", headers),
+            "providers": _measured(client, wire, "/v1/providers", headers),
+        }
+    finally:
+        client.__exit__(None, None, None)
+    print({name: (c.round_trips, c.statements) for name, c in measured.items()})
+    # Each: the borrow's check, BEGIN, the context statement, its queries (kpis: the local day,
+    # then four), COMMIT; one statement per round trip. Bounds at today's counts: no new ones.
+    bounds = {"analyze (threaded)": 5, "gaps": 5, "kpis": 9, "providers": 5}
+    assert {name: c.round_trips for name, c in measured.items() if c.round_trips > bounds[name]} == {}
