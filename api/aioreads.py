@@ -37,12 +37,19 @@ Params = Sequence[Any] | Mapping[str, Any]
 
 class AsyncReads:
     def __init__(
-        self, db: Database, *, max_size: int, enabled: bool = True, plan_cache_mode: str | None = None
+        self,
+        db: Database,
+        *,
+        max_size: int,
+        enabled: bool = True,
+        plan_cache_mode: str | None = None,
+        prepare_threshold: int | None = 5,
     ) -> None:
         self.db = db
         self.enabled = enabled
-        kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True}
-        if plan_cache_mode is not None:
+        # prepare_threshold: psycopg's (a statement is prepared on its 5th use); None: never.
+        kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True, "prepare_threshold": prepare_threshold}
+        if plan_cache_mode is not None and plan_cache_mode != "auto":
             kwargs["options"] = f"-c plan_cache_mode={plan_cache_mode}"
         self.pool: AsyncConnectionPool[AsyncConn] = AsyncConnectionPool(
             db.url,

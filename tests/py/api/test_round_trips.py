@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import psycopg
 import pytest
 from api.api_practice import local
 from api.conftest import ApiDb, base_settings
@@ -83,3 +84,25 @@ def test_hot_reads_on_the_threaded_path(api_db: ApiDb, wire: WireCounter) -> Non
     # then four), COMMIT; one statement per round trip. Bounds at today's counts: no new ones.
     bounds = {"analyze (threaded)": 5, "gaps": 5, "kpis": 9, "providers": 5}
     assert {name: c.round_trips for name, c in measured.items() if c.round_trips > bounds[name]} == {}
+
+
+def test_the_one_round_trip_stays_inside_the_organisation(api_db: ApiDb, wire: WireCounter) -> None:
+    """Row-level security on the asyncio path: bravo's provider is unknown to acme's key (404 in
+    one round trip, so not on the threaded fallback) and known to bravo's."""
+    with psycopg.connect(api_db.url, autocommit=True) as conn:
+        conn.execute(
+            "insert into slotoptim_private.provider (org_id, key, name, timezone)"
+            " values (%s, 'dr-bravo-only', 'Dr. Bravo', 'America/Chicago')",
+            (api_db.orgs["bravo"],),
+        )
+    client = _client(api_db, wire)
+    query = _params(provider="dr-bravo-only")
+    try:
+        counts = _measured(client, wire, ANALYZE, api_db.keys.headers("readonly"), **query)
+        refused = client.get(ANALYZE, params=query, headers=api_db.keys.headers("readonly"))
+        served = client.get(ANALYZE, params=query, headers=api_db.keys.headers("other_admin"))
+    finally:
+        client.__exit__(None, None, None)
+    assert counts.round_trips == 1
+    assert refused.status_code == 404 and "unknown provider" in refused.text
+    assert served.status_code == 200 and served.json()["timezone"] == "America/Chicago"
