@@ -51,14 +51,23 @@ class AsyncReads:
         kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True, "prepare_threshold": prepare_threshold}
         if plan_cache_mode is not None and plan_cache_mode != "auto":
             kwargs["options"] = f"-c plan_cache_mode={plan_cache_mode}"
-        self.pool: AsyncConnectionPool[AsyncConn] = AsyncConnectionPool(
-            db.url,
+        self._kwargs = kwargs
+        self._max_size = max_size
+        self.pool = self._new_pool()
+        # The threaded pool this one was made beside: when the database comes back after an outage
+        # Database replaces its pool (the old one's reconnect attempts back off ever longer), and so
+        # does this one.
+        self._beside = db.pool
+
+    def _new_pool(self) -> AsyncConnectionPool[AsyncConn]:
+        return AsyncConnectionPool(
+            self.db.url,
             min_size=1,
-            max_size=max_size,
+            max_size=self._max_size,
             open=False,
             name="slotoptim-api-reads",
             connection_class=AsyncConn,
-            kwargs=kwargs,
+            kwargs=self._kwargs,
         )
 
     async def open(self) -> None:
@@ -72,9 +81,12 @@ class AsyncReads:
     async def fetch(self, ctx: DbContext, query: str, params: Params) -> list[DictRow]:
         """The rows of one read-only query, run for the organisation of `ctx`."""
         if self.enabled and not self.db.down and self.db.app_role_confirmed:
+            if self.db.pool is not self._beside:
+                await self._renew()
             for _ in range(2):
+                pool = self.pool  # the connection goes back to its own pool, even if renewed meanwhile
                 try:
-                    conn = await self.pool.getconn(timeout=FIRST_WAIT_SECONDS)
+                    conn = await pool.getconn(timeout=FIRST_WAIT_SECONDS)
                 except PoolTimeout:
                     break
                 try:
@@ -83,8 +95,14 @@ class AsyncReads:
                     if not conn.broken:
                         raise  # the statement failed (a timeout, say), not the connection
                 finally:
-                    await self.pool.putconn(conn)
+                    await pool.putconn(conn)
         return await anyio.to_thread.run_sync(self._threaded, ctx, query, params)
+
+    async def _renew(self) -> None:
+        self._beside = self.db.pool  # before any await: one coroutine renews
+        old, self.pool = self.pool, self._new_pool()
+        await self.pool.open(wait=False)
+        await old.close(timeout=0)
 
     async def _pipeline(self, conn: AsyncConn, ctx: DbContext, query: str, params: Params) -> list[DictRow]:
         context, context_params = self.db.context_statement(ctx, app_role=True)
