@@ -18,6 +18,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from slotoptim.api.aioreads import AsyncReads
 from slotoptim.api.auth import AuthenticationMiddleware, Authenticator, role_guard
 from slotoptim.api.db import Database
 from slotoptim.api.errors import EXCEPTION_HANDLERS
@@ -59,6 +60,13 @@ def create_app(settings: ApiSettings) -> Litestar:
             clock=None if settings.clock is utc_now else settings.clock,
         )
     )
+    # Read-only requests on the event loop, one round trip each (aioreads).
+    reads = AsyncReads(
+        read_db,
+        max_size=settings.pool_max,
+        enabled=settings.async_reads,
+        plan_cache_mode=settings.read_plan_cache_mode,
+    )
     cache = (
         None
         if settings.redis_url is None
@@ -74,6 +82,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             "settings": settings,
             "db": db,
             "read_db": read_db,
+            "reads": reads,
             "redis": cache,
             "clock": settings.clock,
             "metrics": Metrics(db, per_org=settings.metrics_per_org),
@@ -89,9 +98,11 @@ def create_app(settings: ApiSettings) -> Litestar:
         await hub.start()
         if read_db is not db:
             read_db.open()
+        await reads.open()
         try:
             yield
         finally:
+            await reads.close()
             if read_db is not db:
                 read_db.close()
             await hub.stop()

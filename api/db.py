@@ -196,8 +196,13 @@ class Database:
     def enter_organisation(self, conn: Conn, ctx: DbContext) -> None:
         """Inside an owner() transaction: from here on, act for one organisation as the
         application role (used once a webhook has been routed)."""
-        # One round trip (there were four): the organisation, the actor, the statement timeout, the
-        # clock and the role, all transaction-local. set_config('role', ...) is SET LOCAL ROLE.
+        statement, params = self.context_statement(ctx, app_role=self._use_app_role(conn))
+        conn.execute(statement, params)
+
+    def context_statement(self, ctx: DbContext, *, app_role: bool) -> tuple[str, list[str]]:
+        """The one statement that enters the organisation inside a transaction, and its parameters.
+        One round trip (there were four): the organisation, the actor, the statement timeout, the
+        clock and the role, all transaction-local. set_config('role', ...) is SET LOCAL ROLE."""
         settings = [
             "set_config('slotoptim.org_id', %s, true)",
             "set_config('slotoptim.actor', %s, true)",
@@ -207,9 +212,14 @@ class Database:
         if self.clock is not None:
             settings.append("set_config('slotoptim.clock', %s, true)")
             params.append(self.clock().isoformat())
-        if self._use_app_role(conn):
+        if app_role:
             settings.append(f"set_config('role', '{APP_ROLE}', true)")
-        conn.execute("select " + ", ".join(settings), params)
+        return "select " + ", ".join(settings), params
+
+    @property
+    def app_role_confirmed(self) -> bool:
+        """True once a connection has seen the role slotoptim_app (checked by the threaded path)."""
+        return self._app_role
 
     def leave_organisation(self, conn: Conn) -> None:
         """Back to the owner, acting for no organisation (the actor stays for the audit trail)."""

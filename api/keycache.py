@@ -34,6 +34,11 @@ class ApiKeyCache:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def live(self) -> bool:
+        """True while the listener is connected (only then are keys cached)."""
+        return self._live
+
     @staticmethod
     def _digest(token: str) -> bytes:
         return hashlib.sha256(token.encode()).digest()

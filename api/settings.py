@@ -9,6 +9,8 @@
 | `SLOTOPTIM_OIDC_ORG_CLAIM`, `..._ROLE_CLAIM` | extra claim names for the organisation key and the role |
 | `SLOTOPTIM_API_POOL_SIZE` | the most database connections the API holds (default 10) |
 | `SLOTOPTIM_READ_DATABASE_URL` | a streaming replica for read-only analysis (`/v1/gaps/analyze`); unset: the primary |
+| `SLOTOPTIM_API_ASYNC_READS` | no: gap analysis on the threaded path (default yes: asyncio, one round trip) |
+| `SLOTOPTIM_API_PLAN_CACHE_MODE` | plan_cache_mode of the asyncio reads (default force_generic_plan; auto) |
 | `SLOTOPTIM_METRICS_TOKEN` | bearer token Prometheus sends to read /metrics (unset: loopback clients only) |
 | `SLOTOPTIM_METRICS_PER_ORG` | yes: engine metrics labelled by organisation key (default: one total) |
 """
@@ -65,6 +67,13 @@ class ApiSettings:
     # Refuse to serve (503) when the row-level-security role slotoptim_app is missing, rather than
     # run requests as the database owner, which row-level security does not restrict.
     require_app_role: bool = True
+    # Read-only hot paths (GET /v1/gaps/analyze) on an asyncio pool in one round trip; off: the
+    # threaded path, as every other route (the benchmark's baseline).
+    async_reads: bool = True
+    # plan_cache_mode of those reads' connections. Generic plans: the same statements thousands of
+    # times, and SQL functions planned once per connection, not per call (tests/bench/api_bench.py
+    # measured 0.5-0.7x the database time and 1.2-1.4x the requests per second of auto).
+    read_plan_cache_mode: str = "force_generic_plan"
     # Time is a parameter: tests and simulations drive it.
     clock: Callable[[], dt.datetime] = field(default=utc_now)
 
@@ -111,7 +120,24 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
         pool_max=int(pool),
         metrics_token=env.get("SLOTOPTIM_METRICS_TOKEN") or None,
         metrics_per_org=_yes(env, "SLOTOPTIM_METRICS_PER_ORG"),
+        async_reads=not _no(env, "SLOTOPTIM_API_ASYNC_READS"),
+        read_plan_cache_mode=_plan_cache_mode(env, ApiSettings.read_plan_cache_mode),
     )
+
+
+def _no(env: Mapping[str, str], name: str) -> bool:
+    """True only when the variable says no (it defaults to yes)."""
+    return env.get(name, "").strip() != "" and not _yes(env, name)
+
+
+PLAN_CACHE_MODES = ("auto", "force_generic_plan", "force_custom_plan")
+
+
+def _plan_cache_mode(env: Mapping[str, str], default: str) -> str:
+    value = env.get("SLOTOPTIM_API_PLAN_CACHE_MODE", "").strip() or default
+    if value not in PLAN_CACHE_MODES:
+        raise SettingsError(f"SLOTOPTIM_API_PLAN_CACHE_MODE: {value!r} is not one of {', '.join(PLAN_CACHE_MODES)}")
+    return value
 
 
 def _yes(env: Mapping[str, str], name: str) -> bool:

@@ -10,7 +10,7 @@ from psycopg.rows import DictRow
 from slotoptim.api.db import Conn
 from slotoptim.api.errors import not_found
 from slotoptim.api.pagination import decode_cursor, encode_cursor
-from slotoptim.api.queries.refs import resolve
+from slotoptim.api.queries.refs import resolve, unknown
 from slotoptim.api.schemas.gaps import AnalysedGap, Gap, GapAnalysis, GapDetail, GapPage
 from slotoptim.api.schemas.offers import Offer
 
@@ -33,30 +33,62 @@ select f.id, c.key as customer, f.customer_id, s.key as service, lower(f.slot) a
 """
 
 
+# One statement for the whole analysis (there were four: the provider, the customer, the time zone,
+# the gaps). Without the provider there is no row; `customer_found` tells an unknown customer. An
+# unknown customer is never handed to slotoptim.gaps (it would raise): the window is analysed
+# without one and answered 404. `fits` comes back as text[].
+ANALYSE = """
+select p.timezone, c.found as customer_found, g.start, g."end", g.minutes, g.kind, g.fits
+  from slotoptim_private.provider as p
+ cross join lateral (
+       select %(customer)s::text is null
+              or exists (select from slotoptim_private.customer as c
+                          where c.org_id = p.org_id and c.key = %(customer)s::text) as found
+       ) as c
+  left join lateral (
+       select lower(x.during) as start, upper(x.during) as "end",
+              (extract(epoch from upper(x.during) - lower(x.during)) / 60)::integer as minutes,
+              x.kind, x.fits, x.ordinality
+         from slotoptim.gaps(p.key, tstzrange(%(start)s, %(end)s, '[)'),
+                             case when c.found then %(customer)s::text end)
+              with ordinality as x
+       ) as g on true
+ where p.org_id = slotoptim_private.current_org()
+   and p.key = %(provider)s::text
+ order by g.ordinality
+"""
+
+
+def analyse_params(provider: str, start: dt.datetime, end: dt.datetime, customer: str | None) -> dict[str, Any]:
+    return {"provider": provider, "start": start, "end": end, "customer": customer}
+
+
+def analysis_of(
+    rows: list[DictRow], provider: str, start: dt.datetime, end: dt.datetime, customer: str | None
+) -> GapAnalysis:
+    """The answer from the rows of ANALYSE (404 naming the field when a key is unknown)."""
+    if not rows:
+        raise unknown("provider", "provider", provider)
+    if not rows[0]["customer_found"]:
+        raise unknown("customer", "customer", customer)
+    return GapAnalysis(
+        provider=provider,
+        timezone=str(rows[0]["timezone"]),
+        start=start,
+        end=end,
+        gaps=[
+            AnalysedGap(start=r["start"], end=r["end"], minutes=r["minutes"], kind=r["kind"], fits=r["fits"])
+            for r in rows
+            if r["start"] is not None
+        ],
+    )
+
+
 def analyse(
     conn: Conn, provider: str, start: dt.datetime, end: dt.datetime, customer: str | None = None
 ) -> GapAnalysis:
-    resolve(conn, "provider", provider, "provider")
-    if customer is not None:
-        resolve(conn, "customer", customer, "customer")
-    tz = conn.execute(
-        "select timezone from slotoptim_private.provider where org_id = slotoptim_private.current_org() and key = %s",
-        (provider,),
-    ).fetchone()
-    assert tz is not None
-    rows = conn.execute(
-        'select lower(g.during) as start, upper(g.during) as "end",'
-        " (extract(epoch from upper(g.during) - lower(g.during)) / 60)::integer as minutes, g.kind, g.fits"
-        " from slotoptim.gaps(%s, tstzrange(%s, %s, '[)'), %s) as g",
-        (provider, start, end, customer),
-    ).fetchall()
-    return GapAnalysis(
-        provider=provider,
-        timezone=str(tz["timezone"]),
-        start=start,
-        end=end,
-        gaps=[AnalysedGap(**r) for r in rows],
-    )
+    rows = conn.execute(ANALYSE, analyse_params(provider, start, end, customer)).fetchall()
+    return analysis_of(rows, provider, start, end, customer)
 
 
 def _gap(row: DictRow) -> Gap:

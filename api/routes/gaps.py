@@ -11,7 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from slotoptim.api.errors import invalid, malformed
 from slotoptim.api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from slotoptim.api.queries import gaps as q
-from slotoptim.api.routes.deps import Ctx, Db, ReadDb
+from slotoptim.api.routes.deps import Ctx, Db, Reads
 from slotoptim.api.routes.params import ProviderFilter, ProviderQuery, id_path
 from slotoptim.api.routes.responses import errors
 from slotoptim.api.schemas.gaps import GapAnalysis, GapDetail, GapPage, GapStatus
@@ -28,12 +28,11 @@ class GapController(Controller):
         "/analyze",
         operation_id="analyzeGaps",
         summary="Free time of a provider in a window",
-        sync_to_thread=True,
         responses=errors(),
     )
-    def analyze(
+    async def analyze(
         self,
-        read_db: ReadDb,
+        reads: Reads,
         ctx: Ctx,
         provider: ProviderQuery,
         start: Annotated[dt.datetime, QueryParameter(description="window start, ISO 8601 with a UTC offset")],
@@ -56,9 +55,10 @@ class GapController(Controller):
             raise invalid("end", "must be after start", "query")
         if end - start > MAX_WINDOW:
             raise invalid("end", "the window may span at most 31 days", "query")
-        # Read-only: served by the read replica when one is configured (it may lag the primary).
-        with read_db.transaction(ctx) as conn:
-            return q.analyse(conn, provider, start, end, customer)
+        # Read-only: served by the read replica when one is configured (it may lag the primary), on the
+        # event loop in one round trip (aioreads).
+        rows = await reads.fetch(ctx, q.ANALYSE, q.analyse_params(provider, start, end, customer))
+        return q.analysis_of(rows, provider, start, end, customer)
 
     @get("/", operation_id="listGaps", summary="List gaps", sync_to_thread=True, responses=errors())
     def list_gaps(

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from api.api_practice import local
 from api.conftest import METRICS, base_settings, load_practices
 from faults.restart_faults import restartable_server
 from litestar.testing import TestClient
@@ -94,4 +95,32 @@ def test_the_api_answers_503_at_once_while_the_database_is_down(api_log: _Lines)
             # (pytest-timeout, not a stopwatch, bounds a service that would hang).
             time.sleep(PROBE_EVERY_SECONDS)  # waiting for the probe to be due, not measuring
             assert client.get("/v1/appointments", headers=headers).status_code == 200
+            assert not database.down
+
+
+def test_the_gap_analysis_on_its_asyncio_pool_answers_503_while_the_database_is_down() -> None:
+    """The one-round-trip path (api/aioreads.py) finds its pooled connection dead, retries once,
+    then hands over to the threaded path, which knows the database is down: 503, not 500; then
+    200 once it is back."""
+    with restartable_server() as server:
+        url = server.database("api")
+        migrate(url)
+        db = load_practices(url)
+        app = create_app(replace(base_settings(url), pool_max=4))
+        headers = db.keys.headers()
+        params = {"provider": "dr-a", "start": local(0).isoformat(), "end": local(23, 59).isoformat()}
+        with TestClient(app) as client:
+            for _ in range(3):  # the first confirms the app role (threaded), the next ones are asyncio
+                assert client.get("/v1/gaps/analyze", params=params, headers=headers).status_code == 200
+            server.stop()
+            for _ in range(3):
+                answer = client.get("/v1/gaps/analyze", params=params, headers=headers)
+                assert answer.status_code == 503, answer.text
+                assert "unavailable" in answer.json()["detail"]
+            database: Database = app.state.db
+            assert database.down
+            server.start()
+            time.sleep(PROBE_EVERY_SECONDS)  # waiting for the probe to be due, not measuring
+            for _ in range(3):
+                assert client.get("/v1/gaps/analyze", params=params, headers=headers).status_code == 200
             assert not database.down
