@@ -93,6 +93,7 @@ fmt: install ## format the Python sources
 	$(BIN)/ruff check --fix infra api listener ml migrations sql tests
 
 bench: install fhir-server ## benchmarks; prints medians and ratios against naive baselines
+	SLOTOPTIM_BENCH_DEPS=1 tests/setup/system-deps.sh
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py

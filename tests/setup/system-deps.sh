@@ -6,7 +6,9 @@
 #   - Debian's Chromium and its driver, for the claim-page and dashboard browser tests (never a
 #     browser downloaded by Playwright);
 #   - npm, and axe-core from the npm registry into .axe-cache/ (git-ignored) for the
-#     accessibility checks.
+#     accessibility checks;
+#   - with SLOTOPTIM_BENCH_DEPS=1 (`make bench`), Debian's wrk for the API's HTTP load (the bench
+#     falls back to a slower Python client without it, and says so).
 # Debian packages need root (apt-get); without it the script names the command to run and fails.
 # SYSTEM_DEPS_CHECK_ONLY=1 only checks (the same message and exit 1 when something is missing).
 set -euo pipefail
@@ -19,6 +21,9 @@ missing=()
 compgen -G "/usr/share/postgresql/*/extension/pgtap.control" >/dev/null || missing+=(postgresql-15-pgtap)
 [ -x "${SLOTOPTIM_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+if [ -n "${SLOTOPTIM_BENCH_DEPS:-}" ] && ! command -v wrk >/dev/null 2>&1; then
+  missing+=(wrk)
+fi
 if [ ! -f "$AXE_JS" ] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
