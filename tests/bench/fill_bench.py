@@ -178,7 +178,9 @@ def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
     }
 
 
-def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
+def _drain_worker(url: str, standin: dict[str, str], worker: str, threads: int, batch: int, baseline: bool) -> int:
+    from baseline_engine import BaselineSender
+
     channels = channels_from_env(
         {
             "TWILIO_ACCOUNT_SID": standin["account_sid"],
@@ -187,7 +189,8 @@ def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
             "TWILIO_BASE_URL": standin["base_url"],
         }
     )
-    sender = Sender(url, channels, SenderConfig(threads=24, batch=400), clock=lambda: MORNING, worker=worker)
+    kind = BaselineSender if baseline else Sender
+    sender = kind(url, channels, SenderConfig(threads=threads, batch=batch), clock=lambda: MORNING, worker=worker)
     try:
         return sender.drain(limit=1000)
     finally:
@@ -214,17 +217,41 @@ def decide_offers(admin: str, offers: int, baseline: bool) -> tuple[str, float, 
     return url, seconds, int(made)
 
 
-def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
-    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
-    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time of a process (with its reaped children when asked), from /proc."""
     import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu_seconds(admin: str) -> float:
+    """The PostgreSQL server's CPU: the postmaster with its reaped backends, and its live children."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        row = conn.execute("show data_directory").fetchone()
+    assert row is not None
+    postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split()[0])
+    total = _cpu_seconds(postmaster, children=True)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += _cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _deliver(admin: str, url: str, senders: int, baseline: bool, threads: int, batch: int) -> dict[str, float]:
+    """Drains the outbox of `url` with `senders` sender processes (the service's replicas; SKIP
+    LOCKED shares the outbox) into the stand-in, in its own process; wall time and each party's CPU."""
+    import os
+    import resource
     import subprocess
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
-    _, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
-    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
     here = Path(__file__).resolve().parent
     server = subprocess.Popen(
         [sys.executable, str(here / "standin_process.py")],
@@ -235,28 +262,88 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     try:
         assert server.stdout is not None
         standin = json.loads(server.stdout.readline())
+        standin_cpu0 = _cpu_seconds(server.pid)
+        database_cpu0 = _database_cpu_seconds(admin)
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=senders) as pool:
             sent = sum(
-                pool.map(_drain_worker, [url] * senders, [standin] * senders, [f"bench-{i}" for i in range(senders)])
+                pool.map(
+                    _drain_worker,
+                    [url] * senders,
+                    [standin] * senders,
+                    [f"bench-{i}" for i in range(senders)],
+                    [threads] * senders,
+                    [batch] * senders,
+                    [baseline] * senders,
+                )
             )
-        send_seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        standin_cpu = _cpu_seconds(server.pid) - standin_cpu0
+        database_cpu = _database_cpu_seconds(admin) - database_cpu0
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=30)
     tally = json.loads(out.strip().splitlines()[-1])
+    sender_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    return {
+        "seconds": seconds,
+        "sent": sent,
+        "received": tally["received"],
+        "duplicates": tally["duplicates"],
+        "standin_cpu": standin_cpu,
+        "sender_cpu": sender_cpu,
+        "database_cpu": database_cpu,
+    }
+
+
+# Before: 2 processes x 24 threads, batches of 400, each message its own round trips. Now: 4
+# threads a process, which keep the stand-in (a fraction of a millisecond a request) busy on 2
+# cores; more threads only contend for the GIL. Towards the real Twilio (~100 ms a request) a sender
+# needs about rate x latency threads (SenderConfig's default). Either way each process's rate
+# limiter (1,000 requests a second per account, LocalRateLimiter) bounds delivery: 2 processes
+# cannot deliver 10,000 messages in less than 5 s.
+BASELINE_DELIVERY = {"threads": 24, "batch": 400}
+SENDER_DELIVERY = {"threads": 4, "batch": 400}
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
+    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes to the
+    stand-in. Baseline in the same run: the decision with the SQL from before issue 18 (per-row
+    make_offers) and the delivery by the sender from before (baseline_engine.BaselineSender).
+    Each party's CPU is reported, so the stand-in's share of a 2-core machine is visible."""
+    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
+    baseline_url, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
+    base = _deliver(admin, baseline_url, senders, baseline=True, **BASELINE_DELIVERY)
+    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
+    now = _deliver(admin, url, senders, baseline=False, **SENDER_DELIVERY)
+    total = decide_seconds + now["seconds"]
+    baseline_total = baseline_seconds + base["seconds"]
     return {
         "offers": made,
         "decide_seconds": decide_seconds,
+        "send_seconds": now["seconds"],
+        "total_seconds": total,
         "baseline_decide_seconds": baseline_seconds,
-        "baseline_offers": baseline_made,
+        "baseline_send_seconds": base["seconds"],
+        "baseline_total_seconds": baseline_total,
         "decide_ratio": baseline_seconds / decide_seconds,
+        "send_ratio": base["seconds"] / now["seconds"],
+        "total_ratio": baseline_total / total,
         "sender_processes": senders,
-        "send_seconds": send_seconds,
-        "sent": sent,
-        "received_by_standin": tally["received"],
-        "duplicates": tally["duplicates"],
-        "messages_per_second": tally["received"] / send_seconds,
+        "sent": now["sent"],
+        "received_by_standin": now["received"],
+        "duplicates": now["duplicates"],
+        "baseline_sent": base["sent"],
+        "baseline_duplicates": base["duplicates"],
+        "messages_per_second": now["received"] / now["seconds"],
+        "cpu_ms_per_message_standin": 1000 * now["standin_cpu"] / max(now["received"], 1),
+        "cpu_ms_per_message_senders": 1000 * now["sender_cpu"] / max(now["received"], 1),
+        "cpu_ms_per_message_database": 1000 * now["database_cpu"] / max(now["received"], 1),
+        "baseline_cpu_ms_per_message_senders": 1000 * base["sender_cpu"] / max(base["received"], 1),
+        "baseline_cpu_ms_per_message_database": 1000 * base["database_cpu"] / max(base["received"], 1),
+        "standin_share_of_2_cores": now["standin_cpu"] / (2 * now["seconds"]),
     }
 
 
