@@ -65,68 +65,103 @@ def _open_all_hours(conn: psycopg.Connection[Any]) -> None:
 
 
 class TimingChannel:
-    """Records when each message reached the channel."""
+    """Records when each message reached the channel, and wakes whoever waits for one (an event,
+    not a polling loop: a waiter that wakes every half millisecond takes the GIL from the engine)."""
 
     name = "sms"
 
     def __init__(self) -> None:
         self.arrivals: dict[int, float] = {}
+        self.arrived = threading.Event()
 
     def send(self, message: OutboundMessage) -> SendResult:
         self.arrivals[message.message_id] = time.perf_counter()
+        self.arrived.set()
         return SendResult(provider_id=f"bench-{message.message_id}-{uuid.uuid4().hex[:6]}", status="sent")
 
 
-def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float]:
-    url = _new_db(admin)
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        import_practice(conn, practice(60))
-        _open_all_hours(conn)
-    channel = TimingChannel()
-    channels = {"sms": channel, "whatsapp": channel, "email": channel, "console": channel}
-    sender = Sender(url, channels, SenderConfig(threads=4), worker="bench")  # type: ignore[arg-type]
-    engine = Engine(url, sender, poll_seconds=5.0)
-    worker = threading.Thread(target=engine.run, daemon=True)
-    worker.start()
+class _Path:
+    """One way from a cancellation to its first offer: a database, an engine, its channel."""
+
+    def __init__(self, admin: str, baseline: bool) -> None:
+        from baseline_engine import BaselineEngine, BaselineSender
+
+        self.url = _new_db(admin)
+        with psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
+            if baseline:
+                apply_baseline(conn)
+            import_practice(conn, practice(60))
+            _open_all_hours(conn)
+        self.channel = TimingChannel()
+        channels = {"sms": self.channel, "whatsapp": self.channel, "email": self.channel, "console": self.channel}
+        sender_kind = BaselineSender if baseline else Sender
+        self.sender = sender_kind(self.url, channels, SenderConfig(threads=4), worker="bench")  # type: ignore[arg-type]
+        self.engine = (BaselineEngine if baseline else Engine)(self.url, self.sender, poll_seconds=5.0)
+        self.worker = threading.Thread(target=self.engine.run, daemon=True)
+        self.conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+        self.samples: list[float] = []
+        self.timed_out = 0
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def round(self, i: int) -> None:
+        # Each round opens the same half hour on another weekday: book it, then cancel it.
+        monday = SLOT_START + dt.timedelta(days=6)
+        start = monday + dt.timedelta(days=7 * (i // 5) + i % 5)
+        booked = self.conn.execute(
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
+            " select p.org_id, p.id, s.id, tstzrange(%s, %s) from slotoptim_private.provider p"
+            " join slotoptim_private.service s on s.org_id = p.org_id returning id",
+            (start, start + dt.timedelta(minutes=30)),
+        ).fetchone()
+        assert booked is not None
+        before = len(self.channel.arrivals)
+        self.channel.arrived.clear()
+        t0 = time.perf_counter()
+        self.conn.execute("select slotoptim.cancel_appointment(%s)", (booked["id"],))
+        deadline = t0 + 30
+        while len(self.channel.arrivals) == before and time.perf_counter() < deadline:
+            self.channel.arrived.wait(timeout=1.0)
+            self.channel.arrived.clear()
+        if len(self.channel.arrivals) > before:
+            self.samples.append((min(v for v in self.channel.arrivals.values() if v >= t0) - t0) * 1000)
+        else:
+            self.timed_out += 1
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.worker.join(timeout=10)
+        self.sender.close()
+        self.conn.close()
+
+
+def cancellation_to_first_offer(admin: str, rounds: int = 60) -> dict[str, float]:
+    """Committed cancellation to its first offer handed to the channel, on today's path and on the
+    path from before issue 18 (baseline_engine, baseline_sql), round by round in turn, each on a
+    database of its own; the order within a round alternates, so load hits both alike."""
+    paths = {"baseline": _Path(admin, baseline=True), "now": _Path(admin, baseline=False)}
+    for path in paths.values():
+        path.start()
     time.sleep(1.0)
-    samples: list[float] = []
-    timed_out = 0
     try:
-        with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-            for i in range(rounds):
-                # Each round opens the same half hour on another weekday: book it, then cancel it.
-                monday = SLOT_START + dt.timedelta(days=6)
-                start = monday + dt.timedelta(days=7 * (i // 5) + i % 5)
-                booked = conn.execute(
-                    "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
-                    " select p.org_id, p.id, s.id, tstzrange(%s, %s) from slotoptim_private.provider p"
-                    " join slotoptim_private.service s on s.org_id = p.org_id returning id",
-                    (start, start + dt.timedelta(minutes=30)),
-                ).fetchone()
-                assert booked is not None
-                before = len(channel.arrivals)
-                t0 = time.perf_counter()
-                conn.execute("select slotoptim.cancel_appointment(%s)", (booked["id"],))
-                deadline = t0 + 30
-                while len(channel.arrivals) == before and time.perf_counter() < deadline:
-                    time.sleep(0.0005)
-                first = (
-                    min(v for k, v in channel.arrivals.items() if v >= t0) if len(channel.arrivals) > before else None
-                )
-                if first is not None:
-                    samples.append((first - t0) * 1000)
-                else:
-                    timed_out += 1
+        for i in range(rounds):
+            for name in ("baseline", "now") if i % 2 == 0 else ("now", "baseline"):
+                paths[name].round(i)
+                time.sleep(0.02)  # the other engine's pass ends before the next round starts
     finally:
-        engine.stop()
-        worker.join(timeout=10)
-        sender.close()
-    return {
-        "rounds": len(samples),
-        "timed_out": timed_out,
-        "median_ms": statistics.median(samples),
-        "p99_ms": _pct(samples, 0.99),
-    }
+        for path in paths.values():
+            path.stop()
+    result: dict[str, float] = {}
+    for name, path in paths.items():
+        prefix = "" if name == "now" else "baseline_"
+        result[f"{prefix}rounds"] = len(path.samples)
+        result[f"{prefix}timed_out"] = path.timed_out
+        for q in (0.5, 0.95, 0.99):
+            result[f"{prefix}p{round(q * 100)}_ms"] = _pct(path.samples, q)
+    for q in ("p50", "p95", "p99"):
+        result[f"{q}_ratio"] = result[f"baseline_{q}_ms"] / result[f"{q}_ms"]
+    return result
 
 
 def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
