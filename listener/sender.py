@@ -89,9 +89,10 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
 FACTS = FACTS_OF.format(messages="slotoptim_private.message") + "\n where m.id = any(%s)"
 # The same for the rows a claim takes, in the claim's own statement (one round trip less before
 # the first message of a batch goes out): the claimed rows as claim_messages returns them.
-CLAIM_FACTS = FACTS_OF.format(
-    messages="slotoptim.claim_messages(%s, %s, %s, make_interval(secs => %s))"
-) + "\n order by m.not_before, m.id"
+CLAIM_FACTS = (
+    FACTS_OF.format(messages="slotoptim.claim_messages(%s, %s, %s, make_interval(secs => %s))")
+    + "\n order by m.not_before, m.id"
+)
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,7 @@ class Sender:
         """One batch of due messages, claimed for this worker, with what rendering them needs."""
         at = self.clock()
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            facts = cur.execute(
-                CLAIM_FACTS, (self.worker, self.config.batch, at, self.config.lease_seconds)
-            ).fetchall()
+            facts = cur.execute(CLAIM_FACTS, (self.worker, self.config.batch, at, self.config.lease_seconds)).fetchall()
             if not facts:
                 return [], b""
             return facts, self._signing_key(conn)
@@ -220,10 +219,21 @@ class Sender:
             account = reconcilable.account if reconcilable is not None else channel.name
             ready.append((row, message, channel, reconcilable, account))
         recorded = self._record_attempts([(int(row["id"]), message.body) for row, message, _, _, _ in ready])
+        recorded_at = self.clock()
         sent: list[tuple[int, str, str]] = []
-        for row, message, channel, reconcilable, account in ready:
-            if int(row["id"]) in recorded:
-                self._call(row, message, channel, reconcilable, account, sent)
+        for place, (row, message, channel, reconcilable, account) in enumerate(ready):
+            if int(row["id"]) not in recorded:
+                continue  # the lease ended and another sender holds the row now
+            if (self.clock() - recorded_at).total_seconds() > self.config.lease_seconds / 2:
+                # Slow calls or the rate limiter held the chunk back: the rows' leases may end
+                # before their calls and another sender take them. Record the rest again (it
+                # extends their leases, and leaves out rows another sender holds by now).
+                rest = [(int(r["id"]), m.body) for r, m, _, _, _ in ready[place:] if int(r["id"]) in recorded]
+                recorded = self._record_attempts(rest)
+                recorded_at = self.clock()
+                if int(row["id"]) not in recorded:
+                    continue
+            self._call(row, message, channel, reconcilable, account, sent)
         self._record_sent(sent)
 
     def _record_attempts(self, messages: list[tuple[int, str]]) -> set[int]:

@@ -363,6 +363,7 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
         "baseline_decide_seconds": baseline_seconds,
         "baseline_send_seconds": base["seconds"],
         "baseline_total_seconds": baseline_total,
+        "baseline_offers": baseline_made,
         "decide_ratio": baseline_seconds / decide_seconds,
         "send_ratio": base["seconds"] / now["seconds"],
         "total_ratio": baseline_total / total,
