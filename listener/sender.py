@@ -104,8 +104,9 @@ class SenderConfig:
     backoff_base_seconds: float = 5.0
     backoff_cap_seconds: float = 900.0
     status_callback: str | None = None
-    # Messages per unit of work on a thread: their attempts are recorded in one round trip, then
-    # they are sent one after another, then their outcomes are recorded together.
+    # Messages per unit of work on a thread (at most; fewer when a batch has fewer than threads x
+    # chunk): their attempts are recorded in one round trip, then they are sent one after another,
+    # then their outcomes are recorded together.
     chunk: int = 25
     # A thread waits this long for the rate limiter; past it the message goes back to the queue.
     max_rate_wait_seconds: float = 2.0
@@ -196,7 +197,9 @@ class Sender:
         facts, key = batch
         in_doubt = [row for row in facts if row["attempt_id"] is not None]
         fresh = [row for row in facts if row["attempt_id"] is None]
-        size = max(1, self.config.chunk)
+        # Every thread gets work: towards a provider that takes 100 ms a call, fewer chunks than
+        # threads would leave threads idle and cut the sender's rate.
+        size = max(1, min(self.config.chunk, -(-len(fresh) // max(1, self.config.threads))))
         work = [self._threads.submit(self._deliver_chunk, fresh[i : i + size], key) for i in range(0, len(fresh), size)]
         return work + [self._threads.submit(self._deliver, row, key) for row in in_doubt]
 
