@@ -108,6 +108,10 @@ class SenderConfig:
     # chunk): their attempts are recorded in one round trip, then they are sent one after another,
     # then their outcomes are recorded together.
     chunk: int = 25
+    # ...and no more calls in a chunk than take about this long, going by recent calls: after a
+    # crash, every row of a chunk in progress is looked up at the provider before it is sent, so a
+    # slow provider (where a round trip per message costs nothing in comparison) gets chunks of 1.
+    chunk_seconds: float = 0.05
     # A thread waits this long for the rate limiter; past it the message goes back to the queue.
     max_rate_wait_seconds: float = 2.0
     # How long a thread waits for a database connection before the pass fails (and is retried).
@@ -143,6 +147,7 @@ class Sender:
         self.pool = self._new_pool()
         self.rng = random.Random()
         self._key: bytes | None = None
+        self._call_seconds: float | None = None  # a successful provider call's duration, smoothed
         # One thread pool for the sender's life: a new one per batch cost its thread starts on
         # every pass of the engine.
         self._threads = ThreadPoolExecutor(max_workers=self.config.threads, thread_name_prefix="slotoptim-send")
@@ -199,7 +204,10 @@ class Sender:
         fresh = [row for row in facts if row["attempt_id"] is None]
         # Every thread gets work: towards a provider that takes 100 ms a call, fewer chunks than
         # threads would leave threads idle and cut the sender's rate.
-        size = max(1, min(self.config.chunk, -(-len(fresh) // max(1, self.config.threads))))
+        per_thread = -(-len(fresh) // max(1, self.config.threads))
+        # Until a call has been timed, the chunk's limit alone (corrected after the first batch).
+        by_time = int(self.config.chunk_seconds / self._call_seconds) if self._call_seconds else self.config.chunk
+        size = max(1, min(self.config.chunk, per_thread, by_time))
         work = [self._threads.submit(self._deliver_chunk, fresh[i : i + size], key) for i in range(0, len(fresh), size)]
         return work + [self._threads.submit(self._deliver, row, key) for row in in_doubt]
 
@@ -461,6 +469,7 @@ class Sender:
         if wait is not None:
             self._defer(row, wait, "rate limited", settled=True)
             return
+        started = time.monotonic()
         try:
             result = channel.send(message)
         except TransientSendError as exc:
@@ -491,6 +500,9 @@ class Sender:
             )
             return
         self.limiter.succeeded(account)
+        # How long a call takes, smoothed (one float written whole: no lock needed).
+        took = time.monotonic() - started
+        self._call_seconds = took if self._call_seconds is None else 0.9 * self._call_seconds + 0.1 * took
         if sent is not None:
             sent.append((int(row["id"]), result.provider_id, message.body))  # recorded with the batch
             return
