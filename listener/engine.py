@@ -92,15 +92,19 @@ class Engine:
         conn = self._work_connection()
         try:
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
+            # The offers first: what only tidies up (closing superseded entries, running-late
+            # texts) waits until they are handed to the channels.
+            sent = self.sender.drain()
             # Waitlist entries a booking superseded close when their grace period ends.
             conn.execute("select slotoptim.close_superseded_entries(%s)", (self.clock(),))
-            self._heads_up(conn)
+            if self._heads_up(conn):
+                sent += self.sender.drain()
         except (psycopg.OperationalError, psycopg.InterfaceError):
             self._drop_work_connection()
             raise
-        if not self._serving:
-            self._drop_work_connection()  # a pass run on its own (tests, the CLI) leaves nothing open
-        sent = self.sender.drain()
+        finally:
+            if not self._serving:
+                self._drop_work_connection()  # a pass run on its own (tests, the CLI) leaves nothing open
         self.passes += 1
         started, advanced = (int(row[0]), int(row[1])) if row else (0, 0)
         if started or advanced or sent:
@@ -119,16 +123,18 @@ class Engine:
         if work is not None:
             work.close()
 
-    def _heads_up(self, conn: psycopg.Connection[Any]) -> None:
+    def _heads_up(self, conn: psycopg.Connection[Any]) -> bool:
         """Running-late texts of the check-in queue, at most once a minute: each looks at every
-        provider's forecast, and a heads-up a minute later is as useful."""
+        provider's forecast, and a heads-up a minute later is as useful. True when it queued any."""
         now = time.monotonic()
         if now < self._heads_up_due:
-            return
+            return False
         self._heads_up_due = now + HEADS_UP_SECONDS
         row = conn.execute("select slotoptim.queue_heads_up(%s)", (self.clock(),)).fetchone()
         if row and row[0]:
             log("queue_heads_up", messages=int(row[0]))
+            return True
+        return False
 
     def run(self) -> None:
         backoff = RECONNECT_FIRST_SECONDS

@@ -26,7 +26,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from slotoptim.listener.tokens import make_token, signing_key
 logger = logging.getLogger(__name__)
 
 # A running-late heads-up names its appointment through queue_heads_up (the check-in queue).
-FACTS = """
+FACTS_OF = """
 select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.name as org_name,
        coalesce(c.timezone, o.timezone) as customer_tz, c.id as customer_id,
        coalesce(p.name, hp.name, rp.name) as provider_name,
@@ -60,7 +60,7 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
        h.predicted_delay_minutes as delay_minutes, lower(ma.period) as replaces,
        coalesce(c.language, st.default_language) as language, mt.body as template_body,
        mt.multipart as template_multipart, v.template as variant_template, c.name as customer_name
-  from slotoptim_private.message m
+  from {messages} m
   join slotoptim_private.organisation o on o.id = m.org_id
   join slotoptim_private.organisation_settings st on st.org_id = m.org_id
   join slotoptim_private.customer c on c.id = m.customer_id
@@ -84,8 +84,15 @@ select m.id, m.kind, m.channel, m.to_address, m.attempts, m.body, m.offer_id, o.
   left join slotoptim_private.provider rp on rp.id = ra.provider_id
   -- A move-up offer names the appointment it would replace (issue 12).
   left join slotoptim_private.waitlist_entry we on we.id = ofr.waitlist_entry_id
-  left join slotoptim_private.appointment ma on ma.id = we.moveup_appointment_id
- where m.id = any(%s)"""
+  left join slotoptim_private.appointment ma on ma.id = we.moveup_appointment_id"""
+# What rendering and sending the given outbox rows needs.
+FACTS = FACTS_OF.format(messages="slotoptim_private.message") + "\n where m.id = any(%s)"
+# The same for the rows a claim takes, in the claim's own statement (one round trip less before
+# the first message of a batch goes out): the claimed rows as claim_messages returns them.
+CLAIM_FACTS = (
+    FACTS_OF.format(messages="slotoptim.claim_messages(%s, %s, %s, make_interval(secs => %s))")
+    + "\n order by m.not_before, m.id"
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,14 @@ class SenderConfig:
     backoff_base_seconds: float = 5.0
     backoff_cap_seconds: float = 900.0
     status_callback: str | None = None
+    # Messages per unit of work on a thread (at most; fewer when a batch has fewer than threads x
+    # chunk): their attempts are recorded in one round trip, then they are sent one after another,
+    # then their outcomes are recorded together.
+    chunk: int = 25
+    # ...and no more calls in a chunk than take about this long, going by recent calls: after a
+    # crash, every row of a chunk in progress is looked up at the provider before it is sent, so a
+    # slow provider (where a round trip per message costs nothing in comparison) gets chunks of 1.
+    chunk_seconds: float = 0.05
     # A thread waits this long for the rate limiter; past it the message goes back to the queue.
     max_rate_wait_seconds: float = 2.0
     # How long a thread waits for a database connection before the pass fails (and is retried).
@@ -132,6 +147,7 @@ class Sender:
         self.pool = self._new_pool()
         self.rng = random.Random()
         self._key: bytes | None = None
+        self._call_seconds: float | None = None  # a successful provider call's duration, smoothed
         # One thread pool for the sender's life: a new one per batch cost its thread starts on
         # every pass of the engine.
         self._threads = ThreadPoolExecutor(max_workers=self.config.threads, thread_name_prefix="slotoptim-send")
@@ -167,21 +183,89 @@ class Sender:
 
     def run_once(self) -> int:
         """Claims one batch of due messages and sends it; returns how many were claimed."""
+        batch = self._claim()
+        self._send_batch(batch)
+        return len(batch[0])
+
+    def _claim(self) -> tuple[list[dict[str, Any]], bytes]:
+        """One batch of due messages, claimed for this worker, with what rendering them needs."""
         at = self.clock()
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            claimed = cur.execute(
-                "select id from slotoptim.claim_messages(%s, %s, %s, make_interval(secs => %s))",
-                (self.worker, self.config.batch, at, self.config.lease_seconds),
-            ).fetchall()
-            if not claimed:
-                return 0
-            ids = [int(r["id"]) for r in claimed]
-            facts = cur.execute(FACTS, (ids,)).fetchall()
-            key = self._signing_key(conn)
+            facts = cur.execute(CLAIM_FACTS, (self.worker, self.config.batch, at, self.config.lease_seconds)).fetchall()
+            if not facts:
+                return [], b""
+            return facts, self._signing_key(conn)
+
+    def _start_batch(self, batch: tuple[list[dict[str, Any]], bytes]) -> list[Future[None]]:
+        """A row an earlier call may have reached goes on its own (the provider is asked first);
+        the rest in chunks, each with one round trip for its attempts and one for its sends."""
+        facts, key = batch
+        in_doubt = [row for row in facts if row["attempt_id"] is not None]
+        fresh = [row for row in facts if row["attempt_id"] is None]
+        # Every thread gets work: towards a provider that takes 100 ms a call, fewer chunks than
+        # threads would leave threads idle and cut the sender's rate.
+        per_thread = -(-len(fresh) // max(1, self.config.threads))
+        # Until a call has been timed, the chunk's limit alone (corrected after the first batch).
+        by_time = int(self.config.chunk_seconds / self._call_seconds) if self._call_seconds else self.config.chunk
+        size = max(1, min(self.config.chunk, per_thread, by_time))
+        work = [self._threads.submit(self._deliver_chunk, fresh[i : i + size], key) for i in range(0, len(fresh), size)]
+        return work + [self._threads.submit(self._deliver, row, key) for row in in_doubt]
+
+    def _send_batch(self, batch: tuple[list[dict[str, Any]], bytes]) -> None:
+        for done in self._start_batch(batch):
+            done.result()
+
+    def _deliver_chunk(self, rows: list[dict[str, Any]], key: bytes) -> None:
+        """Messages without an earlier attempt: their attempts are committed together before any of
+        their provider calls (so a crash in between is reconciled, never resent blindly), then each
+        is sent, then the successful sends are recorded together."""
+        ready: list[tuple[dict[str, Any], OutboundMessage, Channel, ReconcilableChannel | None, str]] = []
+        for row in rows:
+            message = self._outbound(row, key)
+            if self._offer_closed(row):
+                self._sql("select slotoptim.message_expired(%s, %s)", (row["id"], "offer no longer open when due"))
+                continue
+            channel = self.channels.get(row["channel"]) or self.channels["console"]
+            reconcilable = channel if isinstance(channel, ReconcilableChannel) else None
+            account = reconcilable.account if reconcilable is not None else channel.name
+            ready.append((row, message, channel, reconcilable, account))
+        recorded = self._record_attempts([(int(row["id"]), message.body) for row, message, _, _, _ in ready])
+        recorded_at = self.clock()
         sent: list[tuple[int, str, str]] = []
-        list(self._threads.map(lambda row: self._deliver(row, key, sent), facts))
+        for place, (row, message, channel, reconcilable, account) in enumerate(ready):
+            if int(row["id"]) not in recorded:
+                continue  # the lease ended and another sender holds the row now
+            if (self.clock() - recorded_at).total_seconds() > self.config.lease_seconds / 2:
+                # Slow calls or the rate limiter held the chunk back: the rows' leases may end
+                # before their calls and another sender take them. Record the rest again (it
+                # extends their leases, and leaves out rows another sender holds by now).
+                rest = [(int(r["id"]), m.body) for r, m, _, _, _ in ready[place:] if int(r["id"]) in recorded]
+                recorded = self._record_attempts(rest)
+                recorded_at = self.clock()
+                if int(row["id"]) not in recorded:
+                    continue
+            self._call(row, message, channel, reconcilable, account, sent)
         self._record_sent(sent)
-        return len(ids)
+
+    def _record_attempts(self, messages: list[tuple[int, str]]) -> set[int]:
+        """slotoptim.message_attempt for each (id, body), in one statement: the ids still this
+        worker's (the others' leases ended and another sender holds them: not called)."""
+        if not messages:
+            return set()
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "select a.id from unnest(%s::bigint[], %s::uuid[], %s::text[]) as a(id, attempt_id, body)"
+                " where slotoptim.message_attempt(a.id, %s, a.attempt_id, a.body, %s, make_interval(secs => %s))",
+                (
+                    [m for m, _ in messages],
+                    [uuid.uuid4() for _ in messages],
+                    [b for _, b in messages],
+                    self.worker,
+                    self.clock(),
+                    self.config.lease_seconds,
+                ),
+            ).fetchall()
+        return {int(r[0]) for r in rows}
 
     def _record_sent(self, sent: list[tuple[int, str, str]]) -> None:
         """The batch's successful sends in one round trip (slotoptim.message_sent per row). A row
@@ -202,11 +286,21 @@ class Sender:
                 self._record_one_sent(message_id, provider_id, body)
 
     def drain(self, limit: int = 1000) -> int:
+        """Sends batches until one comes back short. While a full batch is sent, the next is claimed
+        (the threads never wait for the claim's round trips)."""
         total = 0
-        for _ in range(limit):
-            sent = self.run_once()
-            total += sent
-            if sent < self.config.batch:
+        batch = self._claim()
+        for turn in range(limit):
+            claimed = len(batch[0])
+            total += claimed
+            work = self._start_batch(batch)
+            full = claimed >= self.config.batch and turn + 1 < limit
+            try:
+                batch = self._claim() if full else ([], b"")
+            finally:
+                for done in work:
+                    done.result()
+            if not full:
                 break
         return total
 
@@ -354,17 +448,28 @@ class Sender:
         account: str,
         sent: list[tuple[int, str, str]] | None = None,
     ) -> None:
+        """One message on its own (after a reconciliation): its attempt, then the call."""
+        recorded = self._record_attempts([(int(row["id"]), message.body)])
+        if not recorded:
+            return  # the lease ended and another sender holds the row now
+        self._call(row, message, channel, reconcilable, account, sent)
+
+    def _call(
+        self,
+        row: dict[str, Any],
+        message: OutboundMessage,
+        channel: Channel,
+        reconcilable: ReconcilableChannel | None,
+        account: str,
+        sent: list[tuple[int, str, str]] | None = None,
+    ) -> None:
+        """The provider call for a row whose attempt is recorded; the rate limiter first (held back:
+        requeued, and the attempt cleared, since no call was made)."""
         wait = self._wait_for_rate(account)
         if wait is not None:
             self._defer(row, wait, "rate limited", settled=True)
             return
-        attempt = uuid.uuid4()
-        recorded = self._sql(
-            "select slotoptim.message_attempt(%s, %s, %s, %s, %s, make_interval(secs => %s))",
-            (row["id"], self.worker, attempt, message.body, self.clock(), self.config.lease_seconds),
-        )
-        if not recorded:
-            return  # the lease ended and another sender holds the row now
+        started = time.monotonic()
         try:
             result = channel.send(message)
         except TransientSendError as exc:
@@ -395,6 +500,9 @@ class Sender:
             )
             return
         self.limiter.succeeded(account)
+        # How long a call takes, smoothed (one float written whole: no lock needed).
+        took = time.monotonic() - started
+        self._call_seconds = took if self._call_seconds is None else 0.9 * self._call_seconds + 0.1 * took
         if sent is not None:
             sent.append((int(row["id"]), result.provider_id, message.body))  # recorded with the batch
             return

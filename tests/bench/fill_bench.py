@@ -65,68 +65,103 @@ def _open_all_hours(conn: psycopg.Connection[Any]) -> None:
 
 
 class TimingChannel:
-    """Records when each message reached the channel."""
+    """Records when each message reached the channel, and wakes whoever waits for one (an event,
+    not a polling loop: a waiter that wakes every half millisecond takes the GIL from the engine)."""
 
     name = "sms"
 
     def __init__(self) -> None:
         self.arrivals: dict[int, float] = {}
+        self.arrived = threading.Event()
 
     def send(self, message: OutboundMessage) -> SendResult:
         self.arrivals[message.message_id] = time.perf_counter()
+        self.arrived.set()
         return SendResult(provider_id=f"bench-{message.message_id}-{uuid.uuid4().hex[:6]}", status="sent")
 
 
-def cancellation_to_first_offer(admin: str, rounds: int = 40) -> dict[str, float]:
-    url = _new_db(admin)
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        import_practice(conn, practice(60))
-        _open_all_hours(conn)
-    channel = TimingChannel()
-    channels = {"sms": channel, "whatsapp": channel, "email": channel, "console": channel}
-    sender = Sender(url, channels, SenderConfig(threads=4), worker="bench")  # type: ignore[arg-type]
-    engine = Engine(url, sender, poll_seconds=5.0)
-    worker = threading.Thread(target=engine.run, daemon=True)
-    worker.start()
+class _Path:
+    """One way from a cancellation to its first offer: a database, an engine, its channel."""
+
+    def __init__(self, admin: str, baseline: bool) -> None:
+        from baseline_engine import BaselineEngine, BaselineSender
+
+        self.url = _new_db(admin)
+        with psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
+            if baseline:
+                apply_baseline(conn)
+            import_practice(conn, practice(60))
+            _open_all_hours(conn)
+        self.channel = TimingChannel()
+        channels = {"sms": self.channel, "whatsapp": self.channel, "email": self.channel, "console": self.channel}
+        sender_kind = BaselineSender if baseline else Sender
+        self.sender = sender_kind(self.url, channels, SenderConfig(threads=4), worker="bench")  # type: ignore[arg-type]
+        self.engine = (BaselineEngine if baseline else Engine)(self.url, self.sender, poll_seconds=5.0)
+        self.worker = threading.Thread(target=self.engine.run, daemon=True)
+        self.conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+        self.samples: list[float] = []
+        self.timed_out = 0
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def round(self, i: int) -> None:
+        # Each round opens the same half hour on another weekday: book it, then cancel it.
+        monday = SLOT_START + dt.timedelta(days=6)
+        start = monday + dt.timedelta(days=7 * (i // 5) + i % 5)
+        booked = self.conn.execute(
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
+            " select p.org_id, p.id, s.id, tstzrange(%s, %s) from slotoptim_private.provider p"
+            " join slotoptim_private.service s on s.org_id = p.org_id returning id",
+            (start, start + dt.timedelta(minutes=30)),
+        ).fetchone()
+        assert booked is not None
+        before = len(self.channel.arrivals)
+        self.channel.arrived.clear()
+        t0 = time.perf_counter()
+        self.conn.execute("select slotoptim.cancel_appointment(%s)", (booked["id"],))
+        deadline = t0 + 30
+        while len(self.channel.arrivals) == before and time.perf_counter() < deadline:
+            self.channel.arrived.wait(timeout=1.0)
+            self.channel.arrived.clear()
+        if len(self.channel.arrivals) > before:
+            self.samples.append((min(v for v in self.channel.arrivals.values() if v >= t0) - t0) * 1000)
+        else:
+            self.timed_out += 1
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.worker.join(timeout=10)
+        self.sender.close()
+        self.conn.close()
+
+
+def cancellation_to_first_offer(admin: str, rounds: int = 60) -> dict[str, float]:
+    """Committed cancellation to its first offer handed to the channel, on today's path and on the
+    path from before issue 18 (baseline_engine, baseline_sql), round by round in turn, each on a
+    database of its own; the order within a round alternates, so load hits both alike."""
+    paths = {"baseline": _Path(admin, baseline=True), "now": _Path(admin, baseline=False)}
+    for path in paths.values():
+        path.start()
     time.sleep(1.0)
-    samples: list[float] = []
-    timed_out = 0
     try:
-        with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-            for i in range(rounds):
-                # Each round opens the same half hour on another weekday: book it, then cancel it.
-                monday = SLOT_START + dt.timedelta(days=6)
-                start = monday + dt.timedelta(days=7 * (i // 5) + i % 5)
-                booked = conn.execute(
-                    "insert into slotoptim_private.appointment (org_id, provider_id, service_id, period)"
-                    " select p.org_id, p.id, s.id, tstzrange(%s, %s) from slotoptim_private.provider p"
-                    " join slotoptim_private.service s on s.org_id = p.org_id returning id",
-                    (start, start + dt.timedelta(minutes=30)),
-                ).fetchone()
-                assert booked is not None
-                before = len(channel.arrivals)
-                t0 = time.perf_counter()
-                conn.execute("select slotoptim.cancel_appointment(%s)", (booked["id"],))
-                deadline = t0 + 30
-                while len(channel.arrivals) == before and time.perf_counter() < deadline:
-                    time.sleep(0.0005)
-                first = (
-                    min(v for k, v in channel.arrivals.items() if v >= t0) if len(channel.arrivals) > before else None
-                )
-                if first is not None:
-                    samples.append((first - t0) * 1000)
-                else:
-                    timed_out += 1
+        for i in range(rounds):
+            for name in ("baseline", "now") if i % 2 == 0 else ("now", "baseline"):
+                paths[name].round(i)
+                time.sleep(0.02)  # the other engine's pass ends before the next round starts
     finally:
-        engine.stop()
-        worker.join(timeout=10)
-        sender.close()
-    return {
-        "rounds": len(samples),
-        "timed_out": timed_out,
-        "median_ms": statistics.median(samples),
-        "p99_ms": _pct(samples, 0.99),
-    }
+        for path in paths.values():
+            path.stop()
+    result: dict[str, float] = {}
+    for name, path in paths.items():
+        prefix = "" if name == "now" else "baseline_"
+        result[f"{prefix}rounds"] = len(path.samples)
+        result[f"{prefix}timed_out"] = path.timed_out
+        for q in (0.5, 0.95, 0.99):
+            result[f"{prefix}p{round(q * 100)}_ms"] = _pct(path.samples, q)
+    for q in ("p50", "p95", "p99"):
+        result[f"{q}_ratio"] = result[f"baseline_{q}_ms"] / result[f"{q}_ms"]
+    return result
 
 
 def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
@@ -178,7 +213,9 @@ def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
     }
 
 
-def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
+def _drain_worker(url: str, standin: dict[str, str], worker: str, threads: int, batch: int, baseline: bool) -> int:
+    from baseline_engine import BaselineSender
+
     channels = channels_from_env(
         {
             "TWILIO_ACCOUNT_SID": standin["account_sid"],
@@ -187,7 +224,8 @@ def _drain_worker(url: str, standin: dict[str, str], worker: str) -> int:
             "TWILIO_BASE_URL": standin["base_url"],
         }
     )
-    sender = Sender(url, channels, SenderConfig(threads=24, batch=400), clock=lambda: MORNING, worker=worker)
+    kind = BaselineSender if baseline else Sender
+    sender = kind(url, channels, SenderConfig(threads=threads, batch=batch), clock=lambda: MORNING, worker=worker)
     try:
         return sender.drain(limit=1000)
     finally:
@@ -207,6 +245,10 @@ def decide_offers(admin: str, offers: int, baseline: bool) -> tuple[str, float, 
             "(select id from slotoptim_private.appointment where key = 'to-cancel'), %s)",
             (MORNING,),
         ).fetchone()["cancel_appointment"]
+        # Statistics as a running database has them, and no checkpoint of earlier work in the middle
+        # of the timed statement (the other variant's writes, minutes ago, would land on this one).
+        conn.execute("analyze")
+        conn.execute("checkpoint")
         t0 = time.perf_counter()
         conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
         seconds = time.perf_counter() - t0
@@ -214,17 +256,41 @@ def decide_offers(admin: str, offers: int, baseline: bool) -> tuple[str, float, 
     return url, seconds, int(made)
 
 
-def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
-    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes (the
-    service's replicas; SKIP LOCKED shares the outbox) to the stand-in running in its own process."""
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time of a process (with its reaped children when asked), from /proc."""
     import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu_seconds(admin: str) -> float:
+    """The PostgreSQL server's CPU: the postmaster with its reaped backends, and its live children."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        row = conn.execute("show data_directory").fetchone()
+    assert row is not None
+    postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split()[0])
+    total = _cpu_seconds(postmaster, children=True)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += _cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _deliver(admin: str, url: str, senders: int, baseline: bool, threads: int, batch: int) -> dict[str, float]:
+    """Drains the outbox of `url` with `senders` sender processes (the service's replicas; SKIP
+    LOCKED shares the outbox) into the stand-in, in its own process; wall time and each party's CPU."""
+    import os
+    import resource
     import subprocess
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
-    _, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
-    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
     here = Path(__file__).resolve().parent
     server = subprocess.Popen(
         [sys.executable, str(here / "standin_process.py")],
@@ -235,28 +301,91 @@ def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) ->
     try:
         assert server.stdout is not None
         standin = json.loads(server.stdout.readline())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("checkpoint")  # the decisions' writes are not flushed during the delivery
+        standin_cpu0 = _cpu_seconds(server.pid)
+        database_cpu0 = _database_cpu_seconds(admin)
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=senders) as pool:
             sent = sum(
-                pool.map(_drain_worker, [url] * senders, [standin] * senders, [f"bench-{i}" for i in range(senders)])
+                pool.map(
+                    _drain_worker,
+                    [url] * senders,
+                    [standin] * senders,
+                    [f"bench-{i}" for i in range(senders)],
+                    [threads] * senders,
+                    [batch] * senders,
+                    [baseline] * senders,
+                )
             )
-        send_seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        standin_cpu = _cpu_seconds(server.pid) - standin_cpu0
+        database_cpu = _database_cpu_seconds(admin) - database_cpu0
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=30)
     tally = json.loads(out.strip().splitlines()[-1])
+    sender_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    return {
+        "seconds": seconds,
+        "sent": sent,
+        "received": tally["received"],
+        "duplicates": tally["duplicates"],
+        "standin_cpu": standin_cpu,
+        "sender_cpu": sender_cpu,
+        "database_cpu": database_cpu,
+    }
+
+
+# Before: 2 processes x 24 threads, batches of 400, each message its own round trips. Now: 4
+# threads a process, which keep the stand-in (a fraction of a millisecond a request) busy on 2
+# cores; more threads only contend for the GIL. Towards the real Twilio (~100 ms a request) a sender
+# needs about rate x latency threads (SenderConfig's default). Either way each process's rate
+# limiter (1,000 requests a second per account, LocalRateLimiter) bounds delivery: 2 processes
+# cannot deliver 10,000 messages in less than 5 s.
+BASELINE_DELIVERY = {"threads": 24, "batch": 400}
+SENDER_DELIVERY = {"threads": 4, "batch": 400}
+
+
+def offers_through_twilio(admin: str, offers: int = 10_000, senders: int = 2) -> dict[str, float]:
+    """10,000 offers decided by one broadcast, then delivered by `senders` sender processes to the
+    stand-in. Baseline in the same run: the decision with the SQL from before issue 18 (per-row
+    make_offers) and the delivery by the sender from before (baseline_engine.BaselineSender).
+    Each party's CPU is reported, so the stand-in's share of a 2-core machine is visible."""
+    # Baseline first: the same broadcast with the SQL from before issue 18 (per-row make_offers).
+    baseline_url, baseline_seconds, baseline_made = decide_offers(admin, offers, baseline=True)
+    url, decide_seconds, made = decide_offers(admin, offers, baseline=False)
+    base = _deliver(admin, baseline_url, senders, baseline=True, **BASELINE_DELIVERY)
+    now = _deliver(admin, url, senders, baseline=False, **SENDER_DELIVERY)
+    total = decide_seconds + now["seconds"]
+    baseline_total = baseline_seconds + base["seconds"]
     return {
         "offers": made,
         "decide_seconds": decide_seconds,
+        "send_seconds": now["seconds"],
+        "total_seconds": total,
         "baseline_decide_seconds": baseline_seconds,
+        "baseline_send_seconds": base["seconds"],
+        "baseline_total_seconds": baseline_total,
         "baseline_offers": baseline_made,
         "decide_ratio": baseline_seconds / decide_seconds,
+        "send_ratio": base["seconds"] / now["seconds"],
+        "total_ratio": baseline_total / total,
         "sender_processes": senders,
-        "send_seconds": send_seconds,
-        "sent": sent,
-        "received_by_standin": tally["received"],
-        "duplicates": tally["duplicates"],
-        "messages_per_second": tally["received"] / send_seconds,
+        "sent": now["sent"],
+        "received_by_standin": now["received"],
+        "duplicates": now["duplicates"],
+        "baseline_sent": base["sent"],
+        "baseline_duplicates": base["duplicates"],
+        "messages_per_second": now["received"] / now["seconds"],
+        "cpu_ms_per_message_standin": 1000 * now["standin_cpu"] / max(now["received"], 1),
+        "cpu_ms_per_message_senders": 1000 * now["sender_cpu"] / max(now["received"], 1),
+        "cpu_ms_per_message_database": 1000 * now["database_cpu"] / max(now["received"], 1),
+        "baseline_cpu_ms_per_message_senders": 1000 * base["sender_cpu"] / max(base["received"], 1),
+        "baseline_cpu_ms_per_message_database": 1000 * base["database_cpu"] / max(base["received"], 1),
+        "standin_share_of_2_cores": now["standin_cpu"] / (2 * now["seconds"]),
     }
 
 

@@ -12,7 +12,9 @@ import psycopg
 from channels.twilio_standin import TwilioStandIn
 from fill.fill_practice import MORNING, cancel, load
 
+from slotoptim.listener.channels.base import OutboundMessage, SendResult
 from slotoptim.listener.channels.registry import channels_from_env
+from slotoptim.listener.channels.twilio_channel import TwilioChannel
 from slotoptim.listener.claims import claim_with_token
 from slotoptim.listener.ratelimit import LocalRateLimiter
 from slotoptim.listener.sender import Sender, SenderConfig
@@ -141,6 +143,44 @@ def test_a_crashed_senders_messages_come_back_after_the_lease(
     finally:
         sender.close()
     assert len(twilio_standin.messages) == 3 and not twilio_standin.duplicate_tokens()
+
+
+class _SlowFirstCall(TwilioChannel):
+    """The first call takes longer than the lease (the driven clock jumps 61 s), and meanwhile
+    another sender claims the rows whose leases ended."""
+
+    def __init__(self, standin: TwilioStandIn, clock: list[dt.datetime], conn: psycopg.Connection[Any]) -> None:
+        super().__init__("sms", standin.account_sid, standin.auth_token, "+15005550006", base_url=standin.base_url)
+        self.clock, self.conn, self.calls = clock, conn, 0
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        self.calls += 1
+        if self.calls == 1:
+            self.clock[0] += dt.timedelta(seconds=61)
+            self.conn.execute(
+                "select id from slotoptim.claim_messages('other', 10, %s, interval '60 seconds')", (self.clock[0],)
+            )
+        return super().send(message)
+
+
+def test_a_chunk_held_back_past_its_lease_leaves_rows_another_sender_took(
+    conn: psycopg.Connection[Any], fresh_db: str, twilio_standin: TwilioStandIn
+) -> None:
+    _offers_ready(conn)
+    clock = [MORNING]
+    channel = _SlowFirstCall(twilio_standin, clock, conn)
+    # One thread and one chunk: the three attempts are recorded together, before the first call.
+    sender = Sender(
+        fresh_db, {"sms": channel}, SenderConfig(threads=1, chunk=10), clock=lambda: clock[0], worker="test"
+    )
+    try:
+        assert sender.drain() == 3
+    finally:
+        sender.close()
+    assert len(twilio_standin.messages) == 1, "the rows the other sender holds are its to send"
+    rows = _messages(conn)
+    assert sorted(r["status"] for r in rows) == ["sending", "sending", "sent"]
+    assert sorted(str(r["locked_by"]) for r in rows if r["status"] == "sending") == ["other", "other"]
 
 
 def test_claim_link_in_the_sms_books_the_slot(
