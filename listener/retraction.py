@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 # A pass retracts at most this many gaps, so that a backlog (an engine back after an outage) does
 # not delay the pass's other work for long; the next pass, at once, takes the rest.
@@ -24,9 +25,10 @@ def retract_claimed_gaps(conn: psycopg.Connection[Any], limit: int = GAPS_PER_PA
     """Retracts the queued gaps' offers, one gap per transaction; returns how many gaps.
     `conn` must be in autocommit mode (each call of the SQL function is its own transaction)."""
     done = 0
-    while done < limit:
-        row = conn.execute("select slotoptim_private.retract_claimed_gap()").fetchone()
-        if row is None or row[0] is None:
-            break
-        done += 1
+    with conn.cursor(row_factory=tuple_row) as cur:
+        while done < limit:
+            row = cur.execute("select slotoptim_private.retract_claimed_gap()").fetchone()
+            if row is None or row[0] is None:
+                break
+            done += 1
     return done
