@@ -95,6 +95,7 @@ fmt: install ## format the Python sources
 bench: install fhir-server ## benchmarks; prints medians and ratios against naive baselines
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/claim_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fhir_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py

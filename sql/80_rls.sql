@@ -86,6 +86,10 @@ drop policy if exists analyst_tenant on slotoptim_private.audit_event;
 create policy analyst_tenant on slotoptim_private.audit_event for select to slotoptim_analyst
   using (org_id = (select slotoptim_private.analyst_org()));
 
+-- Audit rows waiting for their transaction's commit (audit_seal): no policy, so nobody but the
+-- owner (the capture and seal triggers are security definer) reads or writes them.
+alter table slotoptim_private.audit_pending enable row level security;
+
 alter table slotoptim_private.audit_chain enable row level security;
 drop policy if exists app_tenant on slotoptim_private.audit_chain;
 create policy app_tenant on slotoptim_private.audit_chain for select to slotoptim_app

@@ -150,7 +150,8 @@ def _open_gap(conn: psycopg.Connection[Any], i: int) -> tuple[int, dt.datetime, 
     gap = int(row[0])
     conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, morning))
     offers = conn.execute(
-        "select id, customer_id from slotoptim_private.offer where gap_id = %s and status = 'open' order by id limit %s",
+        "select id, customer_id from slotoptim_private.offer where gap_id = %s and status = 'open'"
+        " order by id limit %s",
         (gap, CONTENDERS),
     ).fetchall()
     assert len(offers) == CONTENDERS, f"round {i}: {len(offers)} offers"
@@ -294,7 +295,9 @@ def _print(result: dict[str, Any]) -> None:
         f"  claim, {result['contenders']} contenders (separate processes) x {result['rounds']} rounds per variant,"
         " alternately; ms (before = claim SQL before issue 18)"
     )
-    print("    variant | client p50   p99   max | winner client median max | server p50   p99 | winner server median max")
+    print(
+        "    variant | client p50   p99   max | winner client median max | server p50   p99 | winner server median max"
+    )
     for variant in ("before", "after"):
         r = result[variant]
         print(

@@ -190,10 +190,16 @@ def test_an_engine_killed_while_retracting_retracts_on_restart(conn: psycopg.Con
         os.kill(killed.pid, signal.SIGKILL)
     finally:
         killed.wait()
+
     # The server notices the lost client and rolls its transaction back.
-    while conn.execute(
-        "select count(*) as n from pg_stat_activity where query like '%%retract_claimed_gap%%' and pid <> pg_backend_pid()"
-    ).fetchone()["n"]:  # type: ignore[index]
+    def killed_session_gone() -> bool:
+        row = conn.execute(
+            "select count(*) as n from pg_stat_activity"
+            " where query like '%%retract_claimed_gap%%' and pid <> pg_backend_pid()"
+        ).fetchone()
+        return row is not None and row["n"] == 0
+
+    while not killed_session_gone():
         time.sleep(0.05)
     assert set(_statuses(conn, losers).values()) == {"open"}
     assert _queued_retractions(conn) == 1
