@@ -4,7 +4,7 @@
 -- Gaps a claim filled whose other offers are still to be retracted. The claim's transaction
 -- writes one row here instead of retracting the gap's other offers (and cancelling their queued
 -- messages) itself; the engine retracts them after the commit and deletes the row in the same
--- transaction (slotoptim_private.retract_claimed_gaps), so an engine killed half-way retracts
+-- transaction (slotoptim_private.retract_claimed_gap), so an engine killed half-way retracts
 -- them on its next pass. Until then the sender drops the offers' queued messages (claim_messages
 -- runs the retraction first) and a late claimant is refused by the gap's status.
 create table if not exists slotoptim_private.offer_retraction (

@@ -242,8 +242,9 @@ $$;
 -- After a claim's commit (slotoptim_private.consume_gaps queued it): retracts the other offers of
 -- one filled gap, as of the claim's time and in the claimant's name (the audit rows name the
 -- claim's actor), and removes the queue row in the same transaction. SKIP LOCKED: engines running
--- side by side take different gaps. Returns the gap, or null when nothing is queued. One call per
--- transaction: it sets slotoptim.actor for the rest of it.
+-- side by side take different gaps. Returns the gap, or null when nothing is queued. It sets
+-- slotoptim.actor for the rest of the transaction (audit rows take the actor when their statement
+-- ends): a caller that goes on in the same transaction restores its own (slotoptim.tick does).
 create or replace function slotoptim_private.retract_claimed_gap()
 returns bigint
 language plpgsql

@@ -318,9 +318,10 @@ begin
       join slotoptim_private.customer as c on c.id = o.customer_id
      where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
        and o.status = 'open' and o.send_at <= inbound_text.at and o.channel in ('sms', 'whatsapp')
-       -- Not an offer of a gap a claim just filled (the engine has yet to retract it).
-       and not exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = o.gap_id)
-     order by o.send_at desc, o.id desc
+     -- An offer of a gap a claim just filled (the engine has yet to retract it) comes last, as if
+     -- retracted already; alone, its claim answers "filled".
+     order by exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = o.gap_id),
+              o.send_at desc, o.id desc
      limit 1;
     if v_offer_id is null then
       action := 'no_open_offer';

@@ -136,8 +136,8 @@ def test_before_the_engine_runs_a_loser_is_refused_and_nothing_of_theirs_is_sent
     assert _claim(conn, made[0]) == "booked"
     loser = made[1]
 
-    # The gap is filled: the claim path refuses by the gap's status, a decline is refused as for a
-    # retracted offer, and a "YES" text does not pick the offer.
+    # The gap is filled: the claim path refuses by the gap's status (a "YES" text too), and a decline
+    # is refused as for a retracted offer.
     assert _claim(conn, loser) == "filled"
     declined = conn.execute(
         "select slotoptim.decline_offer(%s, %s, %s) as ok", (loser["id"], loser["customer_id"], MORNING)
@@ -148,9 +148,10 @@ def test_before_the_engine_runs_a_loser_is_refused_and_nothing_of_theirs_is_sent
     ).fetchone()
     assert phone is not None
     texted = conn.execute(
-        "select action from slotoptim.inbound_text(%s, %s, 'yes', %s)", (phone["org_id"], phone["phone"], MORNING)
+        "select action, outcome from slotoptim.inbound_text(%s, %s, 'yes', %s)",
+        (phone["org_id"], phone["phone"], MORNING),
     ).fetchone()
-    assert texted is not None and texted["action"] == "no_open_offer"
+    assert texted is not None and (texted["action"], texted["outcome"]) == ("claim", "filled")
 
     # The sender alone (no retraction yet): the losers' queued offer texts stay unsent.
     channel = RecordingChannel()
@@ -213,3 +214,24 @@ def test_an_engine_killed_while_retracting_retracts_on_restart(conn: psycopg.Con
     assert set(_statuses(conn, losers).values()) == {"retracted"}
     assert set(_message_statuses(conn, losers, "offer")) == {"cancelled"}
     assert _queued_retractions(conn) == 0
+
+
+def test_a_tick_on_its_own_retracts_first_in_the_claimants_name(conn: psycopg.Connection[Any]) -> None:
+    _, made = _offered(conn, customers=4)
+    conn.execute(
+        'select set_config(\'slotoptim.actor\', \'{"kind": "user", "id": "staff-9"}\', false)',
+    )
+    assert _claim(conn, made[0]) == "booked"
+    conn.execute("select set_config('slotoptim.actor', '', false)")
+    losers = [o["id"] for o in made[1:]]
+    assert set(_statuses(conn, losers).values()) == {"open"}
+
+    conn.execute("select * from slotoptim.tick(%s)", (MORNING,))  # what a simulation or the CLI runs
+    assert set(_statuses(conn, losers).values()) == {"retracted"}
+    assert _queued_retractions(conn) == 0
+    actors = conn.execute(
+        "select distinct actor_kind, actor_id from slotoptim_private.audit_event"
+        " where entity = 'offer' and entity_id = any(%s) and new_values ->> 'status' = 'retracted'",
+        (losers,),
+    ).fetchall()
+    assert [(r["actor_kind"], r["actor_id"]) for r in actors] == [("user", "staff-9")]
