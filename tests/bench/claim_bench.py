@@ -205,7 +205,7 @@ def _contender(urls: dict[str, str], redis_socket: str, barrier: Barrier, pipe: 
 
 
 def claim_contention(admin: str, rounds: int = ROUNDS) -> dict[str, Any]:
-    customers = CONTENDERS + rounds + 5
+    customers = CONTENDERS + 2 * rounds + 5
     urls = {"before": _new_db(admin), "after": _new_db(admin)}
     for url in urls.values():
         _prepare(url, customers)
@@ -218,6 +218,7 @@ def claim_contention(admin: str, rounds: int = ROUNDS) -> dict[str, Any]:
         v: {"client": [], "winner_client": [], "server": [], "winner_server": []} for v in urls
     }
     booked: dict[str, list[int]] = {v: [] for v in urls}
+    alone: dict[str, dict[str, list[float]]] = {v: {"client": [], "server": []} for v in urls}
     retraction_ms: list[float] = []
     ctx = mp.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,6 +261,26 @@ def claim_contention(admin: str, rounds: int = ROUNDS) -> dict[str, Any]:
                         retracted = retract_claimed_gaps(conn)
                         retraction_ms.append((time.perf_counter() - t0) * 1000)
                         assert retracted == 1, retracted
+            # The winner's own cost, without 49 other processes competing for the 2 cores: one claim
+            # alone per round, alternately (the gaps of the rounds after the contended ones).
+            for c in conns.values():
+                c.execute(TIMED_CLAIM)
+            for i in range(rounds, 2 * rounds):
+                order = ("before", "after") if i % 2 == 0 else ("after", "before")
+                for variant in order:
+                    conn = conns[variant]
+                    gap, at, offers = _open_gap(conn, i)
+                    t0 = time.perf_counter()
+                    with conn.transaction():
+                        row = conn.execute(
+                            "select * from pg_temp.timed_claim(%s, %s, %s)",
+                            (offers[0]["id"], offers[0]["customer_id"], at),
+                        ).fetchone()
+                    alone[variant]["client"].append((time.perf_counter() - t0) * 1000)
+                    assert row is not None and row[0] == "booked", row
+                    alone[variant]["server"].append(float(row[1]))
+                    if variant == "after":
+                        retract_claimed_gaps(conn)
             for c in conns.values():
                 c.close()
         finally:
@@ -281,8 +302,14 @@ def claim_contention(admin: str, rounds: int = ROUNDS) -> dict[str, Any]:
             "winner_server_median_ms": statistics.median(s["winner_server"]),
             "winner_server_max_ms": max(s["winner_server"]),
             "claims_reaching_the_database": len(s["server"]),
+            "alone_client_median_ms": statistics.median(alone[variant]["client"]),
+            "alone_server_median_ms": statistics.median(alone[variant]["server"]),
+            "alone_server_p99_ms": _pct(alone[variant]["server"], 0.99),
         }
     result["engine_retraction_per_gap_median_ms"] = statistics.median(retraction_ms)
+    result["alone_server_ratio"] = (
+        result["before"]["alone_server_median_ms"] / result["after"]["alone_server_median_ms"]
+    )
     result["client_p99_ratio"] = result["before"]["client_p99_ms"] / result["after"]["client_p99_ms"]
     result["winner_server_ratio"] = (
         result["before"]["winner_server_median_ms"] / result["after"]["winner_server_median_ms"]
@@ -307,8 +334,17 @@ def _print(result: dict[str, Any]) -> None:
             f" | {r['winner_server_median_ms']:20.1f} {r['winner_server_max_ms']:4.1f}",
             flush=True,
         )
+    print("    one claim alone (no other contender), ms: variant | client median | server median p99")
+    for variant in ("before", "after"):
+        r = result[variant]
+        print(
+            f"    {variant:>7} | {r['alone_client_median_ms']:13.2f} | {r['alone_server_median_ms']:13.2f}"
+            f" {r['alone_server_p99_ms']:5.1f}",
+            flush=True,
+        )
     print(
-        f"    ratio before/after: client p99 {result['client_p99_ratio']:.1f}x, winner server median"
+        f"    ratio before/after: alone server median {result['alone_server_ratio']:.1f}x,"
+        f" client p99 {result['client_p99_ratio']:.1f}x, winner server median"
         f" {result['winner_server_ratio']:.1f}x; the engine's retraction after commit:"
         f" {result['engine_retraction_per_gap_median_ms']:.1f} ms per gap (median, in no claimant's path)",
         flush=True,
