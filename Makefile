@@ -96,6 +96,7 @@ bench: install fhir-server ## benchmarks; prints medians and ratios against naiv
 	SLOTOPTIM_BENCH_DEPS=1 tests/setup/system-deps.sh
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/gaps_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fill_bench.py
+	PYTHONPATH=tests/py $(BIN)/python tests/bench/claim_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/api_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/fhir_bench.py
 	PYTHONPATH=tests/py $(BIN)/python tests/bench/calendar_bench.py

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from slotoptim.listener.retraction import retract_claimed_gaps
 from slotoptim.listener.sender import Sender
 
 CHANNEL_KINDS = ("gap", "outbox", "external")
@@ -91,6 +92,8 @@ class Engine:
                 log("calendar_pass_failed", error=type(exc).__name__)
         conn = self._work_connection()
         try:
+            # First the losers of claims committed since the last pass (listener/retraction.py).
+            retract_claimed_gaps(conn)
             row = conn.execute("select * from slotoptim.tick(%s)", (self.clock(),)).fetchone()
             # The offers first: what only tidies up (closing superseded entries, running-late
             # texts) waits until they are handed to the channels.

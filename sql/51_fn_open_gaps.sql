@@ -136,8 +136,21 @@ begin
        and during && v_appointment.blocked
     returning *
   loop
-    -- Whoever was offered this gap hears it is gone; its campaign ends.
-    perform slotoptim_private.retract_offers(v_gap.id, 'filled', p_at);
+    -- Whoever was offered this gap hears it is gone; its campaign ends. A claim leaves that to the
+    -- engine, after its commit (slotoptim_private.retract_claimed_gap): its winner does not wait
+    -- for the losers' offers and messages (sql/56_fn_claims.sql, book_offer).
+    if pg_catalog.current_setting('slotoptim.retract_after_commit', true) = 'on' then
+      if exists (select 1 from slotoptim_private.offer as o
+                  where o.gap_id = v_gap.id and o.status in ('open', 'awaiting_approval')) then
+        insert into slotoptim_private.offer_retraction (org_id, gap_id, kind, at, actor)
+        values (v_gap.org_id, v_gap.id, 'filled', p_at,
+                nullif(pg_catalog.current_setting('slotoptim.actor', true), ''));
+        perform pg_catalog.pg_notify(slotoptim_private.engine_channel('outbox'),
+          pg_catalog.json_build_object('v', 1, 'type', 'retraction_queued', 'gap_id', v_gap.id)::text);
+      end if;
+    else
+      perform slotoptim_private.retract_offers(v_gap.id, 'filled', p_at);
+    end if;
     update slotoptim_private.offer_campaign
        set status = 'filled', closed_at = p_at, next_action_at = null,
            status_reason = format('filled: appointment %s took the gap', p_appointment_id)

@@ -396,7 +396,14 @@ declare
   v_started integer := 0;
   v_advanced integer := 0;
   v_id bigint;
+  v_actor text := pg_catalog.current_setting('slotoptim.actor', true);
 begin
+  -- First the losers of claims committed since the last pass (issue 18). The engine retracts them
+  -- in transactions of their own before it ticks (slotoptim.listener.retraction); this catches
+  -- them for whoever ticks alone (simulations, the CLI). Each names its claimant as the actor.
+  while slotoptim_private.retract_claimed_gap() is not null loop
+  end loop;
+  perform pg_catalog.set_config('slotoptim.actor', coalesce(v_actor, ''), true);
   for v_id in
     select g.id
       from slotoptim_private.gap as g

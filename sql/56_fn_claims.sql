@@ -35,12 +35,18 @@ declare
   v_appointment_id bigint;
 begin
   select * into v_offer from slotoptim_private.offer where id = p_offer_id;
-  -- Mark the offer first, so the gap's retraction (fired by the insert below) spares it.
+  -- Mark the offer first, so the gap's retraction spares it.
   update slotoptim_private.offer set status = 'claimed', responded_at = p_at where id = p_offer_id;
+  -- The insert fills the gap (slotoptim_private.consume_gaps); the gap's other offers are retracted
+  -- after this transaction commits, by the engine (slotoptim_private.retract_claimed_gap): the
+  -- winner does not pay for the losers. Until then the gap's status refuses their claims and the
+  -- sender holds back their queued messages (slotoptim.claim_messages).
+  perform pg_catalog.set_config('slotoptim.retract_after_commit', 'on', true);
   insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period, status, source, booked_at)
   select v_offer.org_id, g.provider_id, v_offer.service_id, v_offer.customer_id, v_offer.slot, 'booked', 'waitlist', p_at
     from slotoptim_private.gap as g where g.id = v_offer.gap_id
   returning id into v_appointment_id;
+  perform pg_catalog.set_config('slotoptim.retract_after_commit', '', true);
 
   update slotoptim_private.offer set appointment_id = v_appointment_id where id = p_offer_id;
   -- Move-up hook (issue 12): a move-up claim cancels the held appointment in this transaction.
@@ -183,8 +189,14 @@ set search_path = ''
 as $$
 declare
   v_offer slotoptim_private.offer;
+  v_gap slotoptim_private.gap;
 begin
-  perform slotoptim_private.lock_gap_of_offer(decline_offer.offer_id);
+  -- A gap a claim filled, whose offers the engine has yet to retract: this offer is as good as
+  -- retracted, and a retracted offer cannot be declined.
+  v_gap := slotoptim_private.lock_gap_of_offer(decline_offer.offer_id);
+  if exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = v_gap.id) then
+    return false;
+  end if;
   update slotoptim_private.offer as o
      set status = 'declined', responded_at = decline_offer.at
    where o.id = decline_offer.offer_id and o.customer_id = decline_offer.customer_id and o.status = 'open'
@@ -226,3 +238,35 @@ as $$
    order by lower(r.slot)
    limit 3;
 $$;
+
+-- After a claim's commit (slotoptim_private.consume_gaps queued it): retracts the other offers of
+-- one filled gap, as of the claim's time and in the claimant's name (the audit rows name the
+-- claim's actor), and removes the queue row in the same transaction. SKIP LOCKED: engines running
+-- side by side take different gaps. Returns the gap, or null when nothing is queued. It sets
+-- slotoptim.actor for the rest of the transaction (audit rows take the actor when their statement
+-- ends): a caller that goes on in the same transaction restores its own (slotoptim.tick does).
+create or replace function slotoptim_private.retract_claimed_gap()
+returns bigint
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_job slotoptim_private.offer_retraction;
+begin
+  select * into v_job from slotoptim_private.offer_retraction as r
+   order by r.id
+   limit 1
+     for update skip locked;
+  if v_job.id is null then
+    return null;
+  end if;
+  perform pg_catalog.set_config('slotoptim.actor', coalesce(v_job.actor, ''), true);
+  perform slotoptim_private.retract_offers(v_job.gap_id, v_job.kind, v_job.at);
+  delete from slotoptim_private.offer_retraction as r where r.org_id = v_job.org_id and r.id = v_job.id;
+  return v_job.gap_id;
+end;
+$$;
+
+comment on function slotoptim_private.retract_claimed_gap() is
+  'Retracts the other offers of one gap a claim filled (queued in offer_retraction), after the claim''s commit; returns the gap or null. For the engine.';

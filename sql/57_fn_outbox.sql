@@ -47,6 +47,12 @@ begin
        from slotoptim_private.message as d
       where ((d.status = 'queued' and d.not_before <= claim_messages.at)
              or (d.status = 'sending' and d.locked_until < claim_messages.at))
+        -- A claim filled the offer's gap and the engine has yet to retract the offer (and cancel
+        -- this message): never sent.
+        and (d.offer_id is null
+             or not exists (select 1 from slotoptim_private.offer_retraction as r
+                             where r.gap_id = (select o.gap_id from slotoptim_private.offer as o
+                                                where o.id = d.offer_id and o.status in ('open', 'awaiting_approval'))))
       order by d.not_before, d.id
       limit claim_messages.max_messages
         for update skip locked)
@@ -312,7 +318,10 @@ begin
       join slotoptim_private.customer as c on c.id = o.customer_id
      where c.org_id = inbound_text.org_id and c.phone = inbound_text.from_phone
        and o.status = 'open' and o.send_at <= inbound_text.at and o.channel in ('sms', 'whatsapp')
-     order by o.send_at desc, o.id desc
+     -- An offer of a gap a claim just filled (the engine has yet to retract it) comes last, as if
+     -- retracted already; alone, its claim answers "filled".
+     order by exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = o.gap_id),
+              o.send_at desc, o.id desc
      limit 1;
     if v_offer_id is null then
       action := 'no_open_offer';

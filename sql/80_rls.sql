@@ -29,7 +29,8 @@ end;
 $$;
 
 -- A tenant table is any table of slotoptim_private with an org_id column (organisation itself
--- by its id), except the analyst mapping and the audit tables, which have their own policies.
+-- by its id), except the analyst mapping and the audit tables, which have their own policies (the
+-- audit rows waiting for their commit, audit_pending, have none: only the owner reads them).
 -- Looking them up instead of listing them means a table a later migration adds is covered the
 -- next time the repeatable files run; tests/sql/row_level_security/every_tenant_table_is_isolated checks it.
 create or replace function slotoptim_private.tenant_tables()
@@ -43,7 +44,7 @@ as $$
     join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
    where n.nspname = 'slotoptim_private'
      and c.relkind in ('r', 'p')
-     and c.relname not in ('analyst_login', 'audit_event', 'audit_chain')
+     and c.relname not in ('analyst_login', 'audit_event', 'audit_chain', 'audit_pending')
      and (c.relname = 'organisation'
           or exists (select 1 from pg_catalog.pg_attribute as a
                       where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped))
@@ -84,6 +85,10 @@ create policy app_tenant on slotoptim_private.audit_event for select to slotopti
 drop policy if exists analyst_tenant on slotoptim_private.audit_event;
 create policy analyst_tenant on slotoptim_private.audit_event for select to slotoptim_analyst
   using (org_id = (select slotoptim_private.analyst_org()));
+
+-- Audit rows waiting for their transaction's commit (audit_seal): no policy, so nobody but the
+-- owner (the capture and seal triggers are security definer) reads or writes them.
+alter table slotoptim_private.audit_pending enable row level security;
 
 alter table slotoptim_private.audit_chain enable row level security;
 drop policy if exists app_tenant on slotoptim_private.audit_chain;

