@@ -220,7 +220,7 @@ def test_json_sent_as_text_plain_is_415(client: TestClient[Any], keys: Keys) -> 
         ("/v1/settings", {"auto_offer": "yes"}, "auto_offer"),
         ("/v1/settings", {"reminders_enabled": 1}, "reminders_enabled"),
         # Integers given as a float or a string, and a number given as a string.
-        ("/v1/services/short", {"minutes": 30.0}, "minutes"),
+        ("/v1/services/short", {"minutes": 30.5}, "minutes"),
         ("/v1/services/short", {"minutes": "30"}, "minutes"),
         ("/v1/settings", {"max_offers_per_day": "3"}, "max_offers_per_day"),
         ("/v1/services/short", {"price": "19.99"}, "price"),
@@ -247,9 +247,12 @@ def test_a_nested_body_field_is_decoded_strictly(client: TestClient[Any], keys: 
 
 
 def test_json_numbers_still_fit_number_fields(client: TestClient[Any], keys: Keys) -> None:
-    """An integer is a fine float (JSON has one kind of number), and query parameters stay text."""
-    answer = client.patch("/v1/services/short", headers=keys.headers("admin"), json={"price": 20, "active": True})
+    """An integer is a fine float (JSON has one kind of number), a number without a fraction a fine
+    integer (as JSON Schema says), and query parameters stay text."""
+    answer = client.patch(
+        "/v1/services/short", headers=keys.headers("admin"), json={"price": 20, "minutes": 45.0, "active": True}
+    )
     assert answer.status_code == 200, answer.text
-    assert answer.json()["price"] == 20
+    assert answer.json()["price"] == 20 and answer.json()["minutes"] == 45
     listed = client.get("/v1/services", params={"active": "true"}, headers=keys.headers("readonly"))
     assert listed.status_code == 200 and any(s["key"] == "short" for s in listed.json())
