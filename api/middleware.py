@@ -18,6 +18,7 @@ from slotoptim.api.errors import http_status_of
 from slotoptim.api.identity import Identity
 from slotoptim.api.logs import log_event
 from slotoptim.api.metrics import Metrics
+from slotoptim.api.strict_body import refuse_lax_json_bodies
 
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -55,10 +56,11 @@ def request_metrics(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def check_request(request: Request[Any, Any, Any]) -> None:
+async def check_request(request: Request[Any, Any, Any]) -> None:
     """The checks every route shares, before its handler runs."""
     refuse_repeated_query_parameters(request)
     refuse_bodies_that_are_not_json(request)
+    await refuse_lax_json_bodies(request)
 
 
 def refuse_bodies_that_are_not_json(request: Request[Any, Any, Any]) -> None:

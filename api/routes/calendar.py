@@ -93,7 +93,7 @@ def oauth_callback(
     db: Db,
     state: State,
     now: Now,
-    state_: Annotated[str, QueryParameter(query="state", max_length=4096)],
+    state_: Annotated[str, QueryParameter(name="state", max_length=4096)],
     code: Annotated[str | None, QueryParameter(max_length=4096)] = None,
     error: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> CalendarConnected:
@@ -211,7 +211,7 @@ async def microsoft_notification(
     request: Request[Any, Any, Any],
     db: Db,
     now: Now,
-    validation_token: Annotated[str | None, QueryParameter(query="validationToken", max_length=2048)] = None,
+    validation_token: Annotated[str | None, QueryParameter(name="validationToken", max_length=2048)] = None,
 ) -> Response[str]:
     """Notifications whose clientState does not match the subscription's are ignored; the others
     record a sync request. 202 at once: the sync runs in the service."""
@@ -239,7 +239,7 @@ async def microsoft_lifecycle(
     request: Request[Any, Any, Any],
     db: Db,
     now: Now,
-    validation_token: Annotated[str | None, QueryParameter(query="validationToken", max_length=2048)] = None,
+    validation_token: Annotated[str | None, QueryParameter(name="validationToken", max_length=2048)] = None,
 ) -> Response[str]:
     handshake = _validation(validation_token)
     if handshake is not None:

@@ -209,3 +209,50 @@ def test_json_sent_as_text_plain_is_415(client: TestClient[Any], keys: Keys) -> 
     assert answer.status_code == 415, answer.text
     listed = client.get("/v1/appointments", params={"day": "2026-11-24"}, headers=keys.headers("staff")).json()
     assert len(listed["items"]) == 3, "nothing was booked"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/services/short", {"active": 1}, "active"),
+        ("/v1/services/short", {"active": "true"}, "active"),
+        ("/v1/providers/dr-a", {"active": 0}, "active"),
+        ("/v1/settings", {"auto_offer": "yes"}, "auto_offer"),
+        ("/v1/settings", {"reminders_enabled": 1}, "reminders_enabled"),
+        # Integers given as a float or a string, and a number given as a string.
+        ("/v1/services/short", {"minutes": 30.5}, "minutes"),
+        ("/v1/services/short", {"minutes": "30"}, "minutes"),
+        ("/v1/settings", {"max_offers_per_day": "3"}, "max_offers_per_day"),
+        ("/v1/services/short", {"price": "19.99"}, "price"),
+    ],
+)
+def test_json_bodies_are_decoded_strictly(
+    client: TestClient[Any], keys: Keys, path: str, body: dict[str, Any], field: str
+) -> None:
+    """A JSON body is JSON: true/false for a boolean, a number for a number. Only query parameters
+    (always text) are parsed from strings."""
+    before = client.get(path, headers=keys.headers("admin")).json()
+    answer = client.patch(path, headers=keys.headers("admin"), json=body)
+    assert answer.status_code == 400, answer.text
+    assert _field(answer) == field
+    assert client.get(path, headers=keys.headers("admin")).json() == before, "nothing changed"
+
+
+def test_a_nested_body_field_is_decoded_strictly(client: TestClient[Any], keys: Keys) -> None:
+    answer = client.patch("/v1/customers/c1", headers=keys.headers("staff"), json={"consent": {"sms": 0}})
+    assert answer.status_code == 400, answer.text
+    assert _field(answer) == "consent.sms"
+    consent = client.get("/v1/customers/c1", headers=keys.headers("staff")).json()["consent"]
+    assert consent["sms"] is True, "nothing changed"
+
+
+def test_json_numbers_still_fit_number_fields(client: TestClient[Any], keys: Keys) -> None:
+    """An integer is a fine float (JSON has one kind of number), a number without a fraction a fine
+    integer (as JSON Schema says), and query parameters stay text."""
+    answer = client.patch(
+        "/v1/services/short", headers=keys.headers("admin"), json={"price": 20, "minutes": 45.0, "active": True}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["price"] == 20 and answer.json()["minutes"] == 45
+    listed = client.get("/v1/services", params={"active": "true"}, headers=keys.headers("readonly"))
+    assert listed.status_code == 200 and any(s["key"] == "short" for s in listed.json())
