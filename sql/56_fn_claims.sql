@@ -1,6 +1,20 @@
 -- Claims: the first valid "yes" books the slot. The appointment insert is the final arbiter (the
 -- exclusion constraint); the offer and the gap change with compare-and-set under row locks.
 
+-- True while a claim has filled the gap and the engine has yet to retract its other offers
+-- (slotoptim_private.offer_retraction): those offers are still 'open' but as good as retracted.
+-- Whatever picks "the offer a text answers" ranks them last (inbound_text, the API's routing).
+create or replace function slotoptim_private.retraction_pending(p_gap_id bigint)
+returns boolean
+language sql
+stable
+parallel safe
+-- No SET clause: the planner inlines it into the caller's query.
+return exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = p_gap_id);
+
+comment on function slotoptim_private.retraction_pending(bigint) is
+  'True while a claim filled the gap and the engine has yet to retract its other offers (queued in offer_retraction).';
+
 -- Locks the gap an offer belongs to (retrying if a merge moved the offer meanwhile) and returns it.
 create or replace function slotoptim_private.lock_gap_of_offer(p_offer_id bigint)
 returns slotoptim_private.gap
@@ -194,7 +208,7 @@ begin
   -- A gap a claim filled, whose offers the engine has yet to retract: this offer is as good as
   -- retracted, and a retracted offer cannot be declined.
   v_gap := slotoptim_private.lock_gap_of_offer(decline_offer.offer_id);
-  if exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = v_gap.id) then
+  if slotoptim_private.retraction_pending(v_gap.id) then
     return false;
   end if;
   update slotoptim_private.offer as o

@@ -320,8 +320,7 @@ begin
        and o.status = 'open' and o.send_at <= inbound_text.at and o.channel in ('sms', 'whatsapp')
      -- An offer of a gap a claim just filled (the engine has yet to retract it) comes last, as if
      -- retracted already; alone, its claim answers "filled".
-     order by exists (select 1 from slotoptim_private.offer_retraction as r where r.gap_id = o.gap_id),
-              o.send_at desc, o.id desc
+     order by slotoptim_private.retraction_pending(o.gap_id), o.send_at desc, o.id desc
      limit 1;
     if v_offer_id is null then
       action := 'no_open_offer';

@@ -15,6 +15,7 @@ import datetime as dt
 
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
+from slotoptim.api.queries.answered_offer import answered_offer
 
 REPLY_OF_INTENT = {"cancel_visit": "cancel", "reschedule": "reschedule", "earlier": "earlier", "yes": "confirm"}
 
@@ -45,16 +46,6 @@ def _latest_reminder(conn: Conn, phone: str, at: dt.datetime) -> tuple[int, dt.d
     return None if row is None else (int(row["org_id"]), row["reminded_at"])
 
 
-def _latest_offer_at(conn: Conn, phone: str, at: dt.datetime) -> dt.datetime | None:
-    row = conn.execute(
-        "select max(o.send_at) as sent from slotoptim_private.offer as o"
-        " join slotoptim_private.customer as c on c.id = o.customer_id"
-        " where c.phone = %s and o.status = 'open' and o.send_at <= %s and o.channel in ('sms', 'whatsapp')",
-        (phone, at),
-    ).fetchone()
-    return None if row is None else row["sent"]
-
-
 def _act(db: Database, conn: Conn, org_id: int, phone: str, reply: str, at: dt.datetime, address: str | None) -> str:
     db.enter_organisation(conn, DbContext(org_id, Actor("system", "twilio-inbound", address)))
     row = conn.execute(
@@ -78,8 +69,9 @@ def answer(
         return None
     latest = _latest_reminder(conn, phone, at)
     if intent == "yes":
-        offered = _latest_offer_at(conn, phone, at)
-        if latest is None or (offered is not None and offered >= latest[1]):
+        # The offer a YES would claim (api/queries/answered_offer.py), not merely the newest one.
+        offered = answered_offer(conn, phone, at)
+        if latest is None or (offered is not None and offered.send_at >= latest[1]):
             return None  # YES answers the offer
     if latest is None:
         return None, NO_REMINDER

@@ -6,9 +6,10 @@ every organisation where a customer has that phone (they share the sending numbe
 must be honoured everywhere it could be ignored); YES first confirms a pending "Reply YES to
 confirm" request for texts (api/queries/consent.py) in every organisation that asked, else goes
 to the organisation whose open offer reached that phone last (the one the customer is
-answering); HERE checks in at the organisation whose appointment with that phone starts soonest
-around now; HELP and anything else change nothing. Each organisation's work runs as the
-application role for that organisation.
+answering; an offer of a gap a claim just filled, not yet retracted by the engine, comes last,
+as in slotoptim.inbound_text: api/queries/answered_offer.py); HERE checks in at the organisation
+whose appointment with that phone starts soonest around now; HELP and anything else change
+nothing. Each organisation's work runs as the application role for that organisation.
 
 Idempotency: the delivery's row in slotoptim_private.webhook_event is inserted in the same
 transaction, first; a retry finds it and gets the first answer again.
@@ -23,6 +24,7 @@ from slotoptim.api import webhook_replies as replies
 from slotoptim.api.db import Conn, Database
 from slotoptim.api.identity import Actor, DbContext
 from slotoptim.api.queries import consent, reminder_replies
+from slotoptim.api.queries.answered_offer import answered_offer
 from slotoptim.listener.channels.opt_out import classify_inbound, normalize
 from slotoptim.listener.selfservice.consent import CONFIRMED_REPLY
 
@@ -56,14 +58,8 @@ def _orgs_for(conn: Conn, phone: str, intent: str, at: dt.datetime) -> list[int]
         ).fetchall()
         return [int(r["org_id"]) for r in rows]
     if intent == "yes":
-        row = conn.execute(
-            "select o.org_id from slotoptim_private.offer as o"
-            " join slotoptim_private.customer as c on c.id = o.customer_id"
-            " where c.phone = %s and o.status = 'open' and o.send_at <= %s and o.channel in ('sms', 'whatsapp')"
-            " order by o.send_at desc, o.id desc limit 1",
-            (phone, at),
-        ).fetchone()
-        return [] if row is None else [int(row["org_id"])]
+        offer = answered_offer(conn, phone, at)
+        return [] if offer is None else [offer.org_id]
     if intent == "here":
         # The organisation whose appointment with this phone starts soonest around now.
         row = conn.execute(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from api.api_practice import SHARED_PHONE
+from api.api_practice import NOW, SHARED_PHONE
 from api.conftest import METRICS, PUBLIC_URL, TWILIO_TOKEN, Keys
 from litestar.testing import TestClient
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
@@ -112,20 +112,29 @@ def test_stop_and_start_apply_everywhere_the_number_is_known_once_per_sid(
     assert len(rows) == 1 and rows[0]["org_id"] is not None and "subscribed" in rows[0]["reply"]
 
 
-def _offer_gap(client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]) -> None:
-    client.patch("/v1/settings", headers=keys.headers("admin"), json={"score_threshold": 0})
+def _offer_gap(
+    client: TestClient[Any],
+    keys: Keys,
+    db: psycopg.Connection[dict[str, Any]],
+    org: str = "acme",
+    admin: str = "admin",
+    staff: str = "staff",
+) -> int:
+    client.patch("/v1/settings", headers=keys.headers(admin), json={"score_threshold": 0})
     row = db.execute(
         "select a.id from slotoptim_private.appointment a join slotoptim_private.organisation o on o.id = a.org_id"
-        " where a.key = 'to-cancel' and o.key = 'acme'"
+        " where a.key = 'to-cancel' and o.key = %s",
+        (org,),
     ).fetchone()
     assert row is not None
-    gap = client.post(f"/v1/appointments/{row['id']}/cancel", headers=keys.headers("staff")).json()["gap_ids"][0]
+    gap = client.post(f"/v1/appointments/{row['id']}/cancel", headers=keys.headers(staff)).json()["gap_ids"][0]
     assert (
         client.post(
-            "/v1/waitlist/offer", headers=keys.headers("staff"), json={"gap_id": gap, "strategy": "broadcast"}
+            "/v1/waitlist/offer", headers=keys.headers(staff), json={"gap_id": gap, "strategy": "broadcast"}
         ).status_code
         == 201
     )
+    return int(gap)
 
 
 def test_yes_claims_the_latest_offer_once(
@@ -146,6 +155,56 @@ def test_yes_claims_the_latest_offer_once(
     metrics = client.get("/metrics", headers=METRICS).text
     assert 'slotoptim_claims_total{outcome="booked",via="sms"} 1.0' in metrics
     assert 'slotoptim_claims_total{outcome="filled",via="sms"} 1.0' in metrics
+
+
+def test_yes_skips_an_offer_whose_gap_a_claim_filled_before_the_engine_retracts_it(
+    client: TestClient[Any], keys: Keys, db: psycopg.Connection[dict[str, Any]]
+) -> None:
+    # c1 of both practices share a phone; bravo's offer to it is the newer one.
+    phone = "+16175550001"
+    db.execute(
+        "update slotoptim_private.customer as c set phone = %s from slotoptim_private.organisation as o"
+        " where o.id = c.org_id and o.key = 'bravo' and c.key = 'c1'",
+        (phone,),
+    )
+    acme_gap = _offer_gap(client, keys, db)
+    bravo_gap = _offer_gap(client, keys, db, "bravo", "other_admin", "other_admin")
+    db.execute(
+        "update slotoptim_private.offer set send_at = send_at - interval '5 minutes' where gap_id = %s", (acme_gap,)
+    )
+    # Someone else at bravo claims bravo's gap; the engine has not retracted c1's offer yet.
+    winner = db.execute(
+        "select o.id, o.customer_id from slotoptim_private.offer as o"
+        " join slotoptim_private.customer as c on c.id = o.customer_id"
+        " where o.gap_id = %s and c.phone <> %s order by o.id limit 1",
+        (bravo_gap, phone),
+    ).fetchone()
+    assert winner is not None
+    claimed = db.execute(
+        "select outcome from slotoptim.claim_offer(%s, %s, %s)", (winner["id"], winner["customer_id"], NOW)
+    ).fetchone()
+    assert claimed is not None and claimed["outcome"] == "booked"
+    loser = db.execute(
+        "select o.status from slotoptim_private.offer as o join slotoptim_private.customer as c on c.id = o.customer_id"
+        " where o.gap_id = %s and c.phone = %s",
+        (bravo_gap, phone),
+    ).fetchone()
+    assert loser is not None and loser["status"] == "open"
+    sid = _sid()
+    yes = post_signed(client, INBOUND, inbound("YES", phone, sid))
+    assert yes.status_code == 200 and "booked" in yes.text
+    live = db.execute(
+        "select o.status from slotoptim_private.offer as o join slotoptim_private.customer as c on c.id = o.customer_id"
+        " where o.gap_id = %s and c.phone = %s",
+        (acme_gap, phone),
+    ).fetchone()
+    assert live is not None and live["status"] == "claimed"
+    routed = db.execute(
+        "select o.key from slotoptim_private.webhook_event as e"
+        " join slotoptim_private.organisation as o on o.id = e.org_id where e.provider_id = %s",
+        (sid,),
+    ).fetchone()
+    assert routed is not None and routed["key"] == "acme"
 
 
 def test_status_callbacks_update_the_outbox_once(
