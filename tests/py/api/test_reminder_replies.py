@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 from api.api_practice import NOW
-from api.test_webhooks import INBOUND, inbound, post_signed
+from api.conftest import Keys
+from api.test_webhooks import INBOUND, _offer_gap, inbound, post_signed
 from litestar.testing import TestClient
 
 Db = psycopg.Connection[dict[str, Any]]
@@ -126,3 +127,36 @@ def test_staff_tasks_list_and_done(client: TestClient[Any], keys: Any, db: Db) -
     other = keys.headers("other_admin")
     assert client.post(f"/v1/staff-tasks/{task['id']}/done", headers=other).status_code == 404
     assert client.get("/v1/staff-tasks", headers=other).json()["items"] == []
+
+
+def test_y_confirms_when_the_newer_offer_is_of_a_filled_gap(client: TestClient[Any], keys: Keys, db: Db) -> None:
+    """The reminder came after the phone's live offer; a newer offer of a gap someone else just
+    claimed (not yet retracted by the engine) does not count: Y confirms, as once retracted."""
+    reminded = _remind(db)
+    acme_gap = _offer_gap(client, keys, db, appointment="before")
+    bravo_gap = _offer_gap(client, keys, db, "bravo", "other_admin", "other_admin")
+    # acme's c1 and bravo's c1 share the reminded phone; acme's offer went out before the reminder.
+    db.execute("update slotoptim_private.customer set phone = %s where key = 'c1'", (reminded["phone"],))
+    db.execute(
+        "update slotoptim_private.offer set send_at = %s where gap_id = %s", (NOW - dt.timedelta(minutes=5), acme_gap)
+    )
+    winner = db.execute(
+        "select o.id, o.customer_id from slotoptim_private.offer as o"
+        " join slotoptim_private.customer as c on c.id = o.customer_id"
+        " where o.gap_id = %s and c.key <> 'c1' order by o.id limit 1",
+        (bravo_gap,),
+    ).fetchone()
+    assert winner is not None
+    claimed = db.execute(
+        "select outcome from slotoptim.claim_offer(%s, %s, %s)", (winner["id"], winner["customer_id"], NOW)
+    ).fetchone()
+    assert claimed == {"outcome": "booked"}
+    loser = db.execute(
+        "select o.status, o.send_at from slotoptim_private.offer as o"
+        " join slotoptim_private.customer as c on c.id = o.customer_id where o.gap_id = %s and c.key = 'c1'",
+        (bravo_gap,),
+    ).fetchone()
+    assert loser is not None and loser["status"] == "open" and loser["send_at"] >= NOW
+    answer = post_signed(client, INBOUND, inbound("Y", reminded["phone"]))
+    assert "confirmed" in answer.text, answer.text
+    assert _status(db, reminded["id"]) == "confirmed"

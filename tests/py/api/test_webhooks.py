@@ -119,12 +119,13 @@ def _offer_gap(
     org: str = "acme",
     admin: str = "admin",
     staff: str = "staff",
+    appointment: str = "to-cancel",
 ) -> int:
     client.patch("/v1/settings", headers=keys.headers(admin), json={"score_threshold": 0})
     row = db.execute(
         "select a.id from slotoptim_private.appointment a join slotoptim_private.organisation o on o.id = a.org_id"
-        " where a.key = 'to-cancel' and o.key = %s",
-        (org,),
+        " where a.key = %s and o.key = %s",
+        (appointment, org),
     ).fetchone()
     assert row is not None
     gap = client.post(f"/v1/appointments/{row['id']}/cancel", headers=keys.headers(staff)).json()["gap_ids"][0]
