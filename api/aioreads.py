@@ -60,9 +60,11 @@ class AsyncReads:
         self._beside = db.pool
 
     def _new_pool(self) -> AsyncConnectionPool[AsyncConn]:
+        # No connection kept open for its own sake: an API that serves no gap analysis holds only its
+        # threaded pool's connections (the connection budget in docs/scaling.md).
         return AsyncConnectionPool(
             self.db.url,
-            min_size=1,
+            min_size=0,
             max_size=self._max_size,
             open=False,
             name="slotoptim-api-reads",
