@@ -446,10 +446,11 @@ declare
   v_longest numeric;
   v_page_size integer;
   v_page bigint[];
-  v_customers bigint[];
   v_small integer;
   v_any_moveup boolean;
-  v_seen bigint[] := '{}';
+  v_full integer;
+  v_prev_size integer := 0;
+  v_considered bigint[] := '{}';
   v_new bigint[];
   v_by_static bigint[];
   v_static_rows integer;
@@ -460,6 +461,14 @@ declare
   v_exhausted boolean;
   v_fairness integer;
   v_threshold numeric;
+  v_pool bigint[];
+  v_pool_customers bigint[];
+  v_pool_ub numeric[];
+  v_pool_tier integer[];
+  v_pool_added timestamptz[];
+  v_i integer;
+  v_chunk integer;
+  v_rows jsonb;
   v_top bigint[] := '{}';
   v_kth numeric;
   v_kth_tier integer;
@@ -541,46 +550,87 @@ begin
   -- Does any entry wanting these services hold a move-up enrolment? (Their bound also weighs "earlier".)
   v_any_moveup := exists (select 1 from slotoptim_private.waitlist_want as ww
                            where ww.org_id = v_gap.org_id and ww.service_id = any (v_compatible) and ww.moveup);
+  -- Full marks for the parts that depend on the gap or the slot (time, provider, service, lead).
+  v_full := (v_gap.weight_time + v_gap.weight_provider + v_gap.weight_service + v_gap.weight_lead) * 100;
   loop
-    -- The first v_page_size rows of both orders of waitlist_want (one index scan per compatible
-    -- service, merged): by static parts (travel, responsiveness) and by age (wait fairness). An
+    -- The first v_page_size rows of two orders of waitlist_want (one index-only scan per compatible
+    -- service, merged): best static parts (travel, responsiveness) first, and longest wait first. An
     -- entry in neither prefix has static parts no better than the last of the first and has waited
-    -- no longer than the last of the second: v_threshold bounds its score.
-    select array_agg(x.waitlist_entry_id), count(*), min(x.static_points)
-      into v_by_static, v_static_rows, v_static_last
-      from (select ww.waitlist_entry_id, ww.static_points
-              from unnest(v_compatible) as s(id)
-              cross join lateral (
-                select w0.waitlist_entry_id, w0.static_points, w0.added_at
-                  from slotoptim_private.waitlist_want as w0
-                 where w0.org_id = v_gap.org_id and w0.service_id = s.id
-                 order by w0.static_points desc, w0.added_at, w0.waitlist_entry_id
-                 limit v_page_size) as ww
-             order by ww.static_points desc, ww.added_at, ww.waitlist_entry_id
-             limit v_page_size) as x;
-    select array_agg(x.waitlist_entry_id), count(*), max(x.added_at)
-      into v_by_age, v_age_rows, v_age_last
-      from (select ww.waitlist_entry_id, ww.added_at
-              from unnest(v_compatible) as s(id)
-              cross join lateral (
-                select w0.waitlist_entry_id, w0.added_at
-                  from slotoptim_private.waitlist_want as w0
-                 where w0.org_id = v_gap.org_id and w0.service_id = s.id
-                 order by w0.added_at, w0.waitlist_entry_id
-                 limit v_page_size) as ww
-             order by ww.added_at, ww.waitlist_entry_id
-             limit v_page_size) as x;
-    -- A shorter prefix than asked for is the whole list: every entry is seen.
-    v_exhausted := coalesce(v_static_rows, 0) < v_page_size or coalesce(v_age_rows, 0) < v_page_size;
+    -- no longer than the last of the second: v_threshold below bounds its score. Of the rows new in
+    -- this round (the prefixes grow), those whose bound from the index (full marks for the parts
+    -- that depend on the gap) may still beat the k-th go on: a higher bound, or an equal one with a
+    -- better tie-break (tier, added_at, entry) when the k-th was never offered anything.
+    select count(*), min(x.static_points),
+           array_agg(x.waitlist_entry_id) filter (
+             where x.n > v_prev_size
+               and (v_kth is null or x.ub > v_kth
+                    or (x.ub = v_kth and (v_kth_last is not null
+                                          or (x.tier_rank, x.added_at, x.waitlist_entry_id)
+                                             < (v_kth_tier, v_kth_added, v_kth_id)))))
+      into v_static_rows, v_static_last, v_by_static
+      from (select y.*,
+                   row_number() over (order by y.static_points desc, y.added_at, y.waitlist_entry_id) as n,
+                   round((v_full + y.static_points
+                          + v_gap.weight_fairness
+                            * least(greatest(round(100 * extract(epoch from p_at - y.added_at) / v_longest)::integer,
+                                             0), 100)
+                          + case when y.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                         / greatest(v_gap.weight_sum + case when y.moveup then v_gap.weight_earlier else 0 end, 1),
+                         2) as ub
+              from (select ww.*
+                      from unnest(v_compatible) as s(id)
+                      cross join lateral (
+                        select w0.waitlist_entry_id, w0.static_points, w0.added_at, w0.tier_rank, w0.moveup
+                          from slotoptim_private.waitlist_want as w0
+                         where w0.org_id = v_gap.org_id and w0.service_id = s.id
+                         order by w0.static_points desc, w0.added_at, w0.waitlist_entry_id
+                         limit v_page_size) as ww
+                     order by ww.static_points desc, ww.added_at, ww.waitlist_entry_id
+                     limit v_page_size) as y) as x;
+    select count(*), max(x.added_at),
+           array_agg(x.waitlist_entry_id) filter (
+             where x.n > v_prev_size
+               and (v_kth is null or x.ub > v_kth
+                    or (x.ub = v_kth and (v_kth_last is not null
+                                          or (x.tier_rank, x.added_at, x.waitlist_entry_id)
+                                             < (v_kth_tier, v_kth_added, v_kth_id)))))
+      into v_age_rows, v_age_last, v_by_age
+      from (select y.*,
+                   row_number() over (order by y.added_at, y.waitlist_entry_id) as n,
+                   round((v_full + y.static_points
+                          + v_gap.weight_fairness
+                            * least(greatest(round(100 * extract(epoch from p_at - y.added_at) / v_longest)::integer,
+                                             0), 100)
+                          + case when y.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                         / greatest(v_gap.weight_sum + case when y.moveup then v_gap.weight_earlier else 0 end, 1),
+                         2) as ub
+              from (select ww.*
+                      from unnest(v_compatible) as s(id)
+                      cross join lateral (
+                        select w0.waitlist_entry_id, w0.static_points, w0.added_at, w0.tier_rank, w0.moveup
+                          from slotoptim_private.waitlist_want as w0
+                         where w0.org_id = v_gap.org_id and w0.service_id = s.id
+                         order by w0.added_at, w0.waitlist_entry_id
+                         limit v_page_size) as ww
+                     order by ww.added_at, ww.waitlist_entry_id
+                     limit v_page_size) as y) as x;
+    -- A shorter prefix than asked for is the whole list: every entry has been seen.
+    v_exhausted := v_static_rows < v_page_size or v_age_rows < v_page_size;
+    -- An entry may be new in one order and seen in the other already (or want two services).
     v_new := array(select distinct x.id from unnest(coalesce(v_by_static, '{}') || coalesce(v_by_age, '{}')) as x(id)
-                    where not (x.id = any (v_seen)));
-    v_seen := v_seen || v_new;
+                    where not (x.id = any (v_considered)));
+    v_considered := v_considered || v_new;
 
     -- The new entries that pass the filters needing no slot (the same tests as score_entries, so no
-    -- candidate is lost) and whose exact bound may still beat the k-th: a higher bound, or an equal
-    -- one with a better tie-break (tier, added_at, entry) when the k-th was never offered anything.
-    select array_agg(b.id), array_agg(distinct b.customer_id)
-      into v_page, v_customers
+    -- candidate is lost), with their exact bound, in the final order's terms: bound, then tier and
+    -- added_at (no entry is known to have been offered less recently than the k-th when that one
+    -- never was).
+    select array_agg(b.id order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.customer_id order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.ub order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.tier_rank order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.added_at order by b.ub desc, b.tier_rank, b.added_at, b.id)
+      into v_pool, v_pool_customers, v_pool_ub, v_pool_tier, v_pool_added
       from (
         select w.id, w.customer_id, ww.tier_rank, w.added_at,
                round((v_gap.weight_time * 100
@@ -604,7 +654,13 @@ begin
               from slotoptim_private.waitlist_want as w1
              where w1.waitlist_entry_id = w.id
              limit 1) as ww
-          join slotoptim_private.customer as c on c.id = w.customer_id
+          -- The customer by its key, entry by entry (offset 0 keeps the planner from hashing every
+          -- customer of the organisation for a few entries).
+          cross join lateral (
+            select c0.timezone, c0.opted_out_at, c0.consent_sms, c0.consent_whatsapp, c0.consent_email
+              from slotoptim_private.customer as c0
+             where c0.id = w.customer_id
+            offset 0) as c
          where w.id = any (v_new)
            and w.org_id = v_gap.org_id
            and w.status = 'active'
@@ -627,29 +683,36 @@ begin
                 or case when c.timezone is null then v_gap.org_last_date
                         else (v_gap.ends at time zone c.timezone)::date end >= w.earliest_date)
            and (c.consent_sms or c.consent_whatsapp or c.consent_email)
-      ) as b
-     where v_kth is null or b.ub > v_kth
-        or (b.ub = v_kth and (v_kth_last is not null
-                              or (b.tier_rank, b.added_at, b.id) < (v_kth_tier, v_kth_added, v_kth_id)));
+      ) as b;
 
-    if v_page is not null then
+    -- Scored in chunks in bound order, each with the top p_k so far; the pool ends at the first
+    -- entry that cannot beat the k-th (in this order, none after it can either).
+    v_i := 1;
+    v_chunk := greatest(2 * p_k, v_page_size / 16, 1);
+    while v_i <= coalesce(cardinality(v_pool), 0) loop
+      exit when v_kth is not null
+            and not (v_pool_ub[v_i] > v_kth
+                     or (v_pool_ub[v_i] = v_kth
+                         and (v_kth_last is not null
+                              or (v_pool_tier[v_i], v_pool_added[v_i], v_pool[v_i])
+                                 < (v_kth_tier, v_kth_added, v_kth_id))));
       -- A customer is represented by their best entry, and a worse entry of theirs may still win a
-      -- tie-break (tier, wait) that their best one loses: so every entry of the page's customers is
+      -- tie-break (tier, wait) that their best one loses: so every entry of the chunk's customers is
       -- scored with it, and the best one stands for them.
       v_page := array(select distinct x.id
-                        from (select unnest(v_top || v_page) as id
+                        from (select unnest(v_top || v_pool[v_i:v_i + v_chunk - 1]) as id
                               union all
                               select w.id from slotoptim_private.waitlist_entry as w
-                               where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
-                                 and w.status = 'active') as x);
-
+                               where w.customer_id = any (v_pool_customers[v_i:v_i + v_chunk - 1])
+                                 and w.org_id = v_gap.org_id and w.status = 'active') as x);
       select array_agg(t.waitlist_entry_id order by t.n), count(*),
              (array_agg(t.score order by t.n desc))[1],
              (array_agg(slotoptim_private.tier_rank(t.tier) order by t.n desc))[1],
              (array_agg(t.added_at order by t.n desc))[1], (array_agg(t.waitlist_entry_id order by t.n desc))[1],
-             (array_agg(t.last_offered_at order by t.n desc))[1]
-        into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last
-        from (select r.waitlist_entry_id, r.score, r.tier, r.added_at, r.last_offered_at,
+             (array_agg(t.last_offered_at order by t.n desc))[1],
+             jsonb_agg(to_jsonb(t) order by t.n)
+        into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last, v_rows
+        from (select r.*,
                      row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
                                                  r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
                 from slotoptim_private.score_entries(p_gap_id, p_at, v_page) as r
@@ -659,23 +722,25 @@ begin
       if v_found < p_k then
         v_kth := null;
       end if;
-    end if;
+      v_i := v_i + v_chunk;
+      v_chunk := v_chunk * 2;
+    end loop;
+
     exit when v_exhausted;
     -- No unseen entry scores above v_threshold; the walk ends when that cannot beat the k-th (an
-    -- equal bound may still win on a tie-break it does not know: the walk goes on).
+    -- equal bound may still win on a tie-break the indexes do not tell: the walk goes on).
     v_fairness := least(greatest(round(100 * extract(epoch from p_at - v_age_last) / v_longest)::integer, 0), 100);
-    v_threshold := round((v_gap.weight_time * 100 + v_gap.weight_provider * 100 + v_gap.weight_service * 100
-                          + v_static_last + v_gap.weight_lead * 100 + v_gap.weight_fairness * v_fairness)::numeric
+    v_threshold := round((v_full + v_static_last + v_gap.weight_fairness * v_fairness)::numeric
                          / greatest(v_gap.weight_sum, 1), 2);
     if v_any_moveup then
       v_threshold := greatest(v_threshold,
-        round((v_gap.weight_time * 100 + v_gap.weight_provider * 100 + v_gap.weight_service * 100
-               + v_static_last + v_gap.weight_lead * 100 + v_gap.weight_fairness * v_fairness
-               + v_gap.weight_earlier * 100)::numeric
-              / greatest(v_gap.weight_sum + v_gap.weight_earlier, 1), 2));
+                              round((v_full + v_static_last + v_gap.weight_fairness * v_fairness
+                                     + v_gap.weight_earlier * 100)::numeric
+                                    / greatest(v_gap.weight_sum + v_gap.weight_earlier, 1), 2));
     end if;
     exit when v_kth is not null and v_threshold < v_kth;
     -- Prefixes grow fourfold: a long walk takes few rounds.
+    v_prev_size := v_page_size;
     v_page_size := v_page_size * 4;
   end loop;
 
@@ -683,9 +748,13 @@ begin
     select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
            r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
            r.response_points, r.fairness_points, r.last_offered_at
-      from slotoptim_private.score_entries(p_gap_id, p_at, v_top) as r
-     order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
-              r.waitlist_entry_id;
+      -- The rows as score_entries gave them (scoring the top again would cost a call).
+      from jsonb_to_recordset(coalesce(v_rows, '[]')) as r(
+             waitlist_entry_id bigint, customer_id bigint, service_id bigint, slot tstzrange, channel text,
+             channel_is_email_only boolean, tier text, score numeric, time_points integer, provider_points integer,
+             service_points integer, travel_points integer, lead_points integer, response_points integer,
+             fairness_points integer, last_offered_at timestamptz, n bigint)
+     order by r.n;
 end;
 $$;
 

@@ -22,11 +22,14 @@ create table if not exists slotoptim_private.waitlist_want (
   primary key (waitlist_entry_id, service_id)
 );
 
--- The two orders the ranking walks: best static parts first, and longest wait first.
+-- The two orders the ranking walks: best static parts first, and longest wait first; with what the
+-- bound of an entry needs (tier and move-up too), so that the walk reads the index alone.
 create index if not exists waitlist_want_static_idx
-  on slotoptim_private.waitlist_want (org_id, service_id, static_points desc, added_at, waitlist_entry_id);
+  on slotoptim_private.waitlist_want (org_id, service_id, static_points desc, added_at, waitlist_entry_id)
+  include (tier_rank, moveup);
 create index if not exists waitlist_want_age_idx
-  on slotoptim_private.waitlist_want (org_id, service_id, added_at, waitlist_entry_id);
+  on slotoptim_private.waitlist_want (org_id, service_id, added_at, waitlist_entry_id)
+  include (static_points, tier_rank, moveup);
 create index if not exists waitlist_want_moveup_idx
   on slotoptim_private.waitlist_want (org_id, service_id) where moveup;
 
