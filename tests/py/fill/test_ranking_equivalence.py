@@ -290,9 +290,14 @@ def extras(draw: st.DrawFn) -> Extras:
 def _add_extras(conn: psycopg.Connection[Any], gap: int, at: dt.datetime, x: Extras) -> None:
     one = conn.execute
     org, this = one("select org_id, provider_id from slotoptim_private.gap where id = %s", (gap,)).fetchone().values()
-    customers = [r["id"] for r in one("select id from slotoptim_private.customer where org_id = %s order by key", (org,))]
+    customers = [
+        r["id"] for r in one("select id from slotoptim_private.customer where org_id = %s order by key", (org,))
+    ]
     services = [r["id"] for r in one("select id from slotoptim_private.service where org_id = %s order by key", (org,))]
-    one("update slotoptim_private.organisation_settings set weight_earlier = %s where org_id = %s", (x.weight_earlier, org))
+    one(
+        "update slotoptim_private.organisation_settings set weight_earlier = %s where org_id = %s",
+        (x.weight_earlier, org),
+    )
     for n, (customer, service, days_later, waited, travel, accepted) in enumerate(x.moveups):
         if customer >= len(customers):
             continue
@@ -370,7 +375,8 @@ def _moveup_ids(conn: psycopg.Connection[Any], gap: int) -> set[int]:
     return {
         r["id"]
         for r in conn.execute(
-            "select w.id from slotoptim_private.waitlist_entry as w join slotoptim_private.gap as g on g.org_id = w.org_id"
+            "select w.id from slotoptim_private.waitlist_entry as w"
+            " join slotoptim_private.gap as g on g.org_id = w.org_id"
             " where g.id = %s and w.moveup_appointment_id is not null",
             (gap,),
         )

@@ -26,7 +26,8 @@ def test_waitlist_want_follows_every_write(conn: psycopg.Connection[Any]) -> Non
     org = one("insert into slotoptim_private.organisation (key, name, timezone) values ('w', 'W', 'UTC') returning id")
     org_id = org.fetchone()["id"]
     provider = one(
-        "insert into slotoptim_private.provider (org_id, key, name, timezone) values (%s, 'p', 'P', 'UTC') returning id",
+        "insert into slotoptim_private.provider (org_id, key, name, timezone)"
+        " values (%s, 'p', 'P', 'UTC') returning id",
         (org_id,),
     ).fetchone()["id"]
     services = [
