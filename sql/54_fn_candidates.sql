@@ -652,7 +652,7 @@ begin
           cross join lateral (
             select w1.tier_rank, w1.travel_points, w1.response_points, w1.moveup
               from slotoptim_private.waitlist_want as w1
-             where w1.waitlist_entry_id = w.id
+             where w1.org_id = w.org_id and w1.waitlist_entry_id = w.id
              limit 1) as ww
           -- The customer by its key, entry by entry (offset 0 keeps the planner from hashing every
           -- customer of the organisation for a few entries).

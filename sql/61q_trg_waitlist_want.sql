@@ -63,7 +63,10 @@ begin
     return null;
   end if;
   if tg_op <> 'INSERT' then
-    delete from slotoptim_private.waitlist_want as ww where ww.waitlist_entry_id = any (v_ids);
+    -- By the primary key: the organisation the rows were kept under, and the entry.
+    delete from slotoptim_private.waitlist_want as ww
+     using (select distinct o.org_id, o.id from old_rows as o where o.id = any (v_ids)) as gone
+     where ww.org_id = gone.org_id and ww.waitlist_entry_id = gone.id;
   end if;
   if tg_op <> 'DELETE' then
     insert into slotoptim_private.waitlist_want

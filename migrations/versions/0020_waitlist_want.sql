@@ -19,7 +19,8 @@ create table if not exists slotoptim_private.waitlist_want (
   static_points integer not null,
   -- A move-up enrolment (its score also weighs "earlier").
   moveup boolean not null,
-  primary key (waitlist_entry_id, service_id)
+  -- Led by org_id as every tenant key is (the tables are distributable by organisation).
+  primary key (org_id, waitlist_entry_id, service_id)
 );
 
 -- The two orders the ranking walks: best static parts first, and longest wait first; with what the
