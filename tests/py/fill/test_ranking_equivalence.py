@@ -381,3 +381,97 @@ def _moveup_ids(conn: psycopg.Connection[Any], gap: int) -> set[int]:
             (gap,),
         )
     }
+
+
+def test_a_moveup_enrolment_late_in_both_orders_is_still_found(conn: psycopg.Connection[Any]) -> None:
+    # Weights where "earlier" dominates: the enrolment has the worst static parts and nearly the
+    # shortest wait, so it comes after the other entries in both orders the walk reads, yet it
+    # scores highest. The walk may stop only once the bound of the unseen entries, with full marks
+    # for "earlier", is below the best score found: a bound without it would stop after the
+    # second round and miss the enrolment.
+    one = conn.execute
+    at = BASE - dt.timedelta(hours=3)
+    with conn.transaction(force_rollback=True):
+        org = one(
+            "insert into slotoptim_private.organisation (key, name, timezone) values ('mu', 'M', 'UTC') returning id"
+        )
+        org_id = org.fetchone()["id"]
+        one(
+            "update slotoptim_private.organisation_settings set weight_time = 0, weight_provider = 0,"
+            " weight_service = 0, weight_travel = 30, weight_lead = 0, weight_response = 30, weight_fairness = 30,"
+            " weight_earlier = 60, score_threshold = 0 where org_id = %s",
+            (org_id,),
+        )
+        this = one(
+            "insert into slotoptim_private.provider (org_id, key, name, timezone) values (%s, 'this', 'T', 'UTC')"
+            " returning id",
+            (org_id,),
+        ).fetchone()["id"]
+        service = one(
+            "insert into slotoptim_private.service (org_id, key, name, minutes, category)"
+            " values (%s, 's', 'S', 30, 'a') returning id",
+            (org_id,),
+        ).fetchone()["id"]
+        one(
+            "insert into slotoptim_private.provider_service (org_id, provider_id, service_id) values (%s, %s, %s)",
+            (org_id, this, service),
+        )
+
+        def entry(key: str, days: int, travel: int | None, accepted: int, **more: Any) -> int:
+            customer = one(
+                "insert into slotoptim_private.customer (org_id, key, name, phone, consent_sms)"
+                " values (%s, %s, 'C', '+16175550100', true) returning id",
+                (org_id, key),
+            ).fetchone()["id"]
+            one(
+                "insert into slotoptim_private.waitlist_entry (org_id, customer_id, key, service_ids, travel_minutes,"
+                " max_travel_minutes, offers_received, offers_accepted, lead_time_minutes, added_at,"
+                " excluded_provider_ids)"
+                " values (%s, %s, %s, %s, %s, 60, 4, %s, 0, %s, %s)",
+                (
+                    org_id,
+                    customer,
+                    key,
+                    [service],
+                    travel,
+                    accepted,
+                    at - dt.timedelta(days=days),
+                    more.get("excluded", []),
+                ),
+            )
+            return int(customer)
+
+        # The longest wait (it sets the fairness scale) but this provider is excluded: no candidate.
+        entry("old", 60, 60, 0, excluded=[this])
+        entry("good", 3, 60, 4)  # static 3000, fairness 5: scores 35
+        for n in range(4):
+            entry(f"poor{n}", 2, 60, 0)  # static 0, fairness 3: scores 1
+        starts = BASE + dt.timedelta(days=40)
+        moving = entry("moving", 1, 60, 0)  # static 0, fairness 2, "earlier" 100: scores 40.4
+        appointment = one(
+            "insert into slotoptim_private.appointment (org_id, provider_id, service_id, customer_id, period)"
+            " values (%s, %s, %s, %s, tstzrange(%s, %s)) returning id",
+            (org_id, this, service, moving, starts, starts + dt.timedelta(minutes=30)),
+        ).fetchone()["id"]
+        one(
+            "update slotoptim_private.waitlist_entry set moveup_appointment_id = %s where key = 'moving'",
+            (appointment,),
+        )
+        gap = one(
+            "insert into slotoptim_private.gap (org_id, provider_id, during, kind, status, opened_at)"
+            " values (%s, %s, tstzrange(%s, %s), 'bookable', 'open', %s) returning id",
+            (org_id, this, BASE, BASE + dt.timedelta(hours=2), at),
+        ).fetchone()["id"]
+        one("select set_config('slotoptim.rank_page_size', '1', true)")
+        full = one(
+            "select w.key, r.score from slotoptim_private.rank_candidates(%s, %s) as r"
+            f" join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id order by {ORDER}",
+            (gap, at),
+        ).fetchall()
+        assert full[0]["key"] == "moving", full
+        bounded = one(
+            "select w.key, r.score from slotoptim_private.rank_candidates(%s, %s, 1) as r"
+            " join slotoptim_private.waitlist_entry as w on w.id = r.waitlist_entry_id",
+            (gap, at),
+        ).fetchall()
+        assert bounded == full[:1]
