@@ -60,3 +60,7 @@ select w.org_id, s.service_id, w.id, w.customer_id, w.added_at,
   left join slotoptim_private.organisation_settings as st on st.org_id = w.org_id
  where w.status = 'active'
 on conflict do nothing;
+
+-- Statistics at once: the walk's index scans are chosen on them (without, the planner guessed a
+-- handful of rows and sorted them all).
+analyze slotoptim_private.waitlist_want;
