@@ -400,6 +400,42 @@ $$;
 comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[]) is
   'The scored candidates of a gap among the given active entries (null: all): one row per customer, unordered.';
 
+-- score_entries for the bounded ranking's chunks (a few dozen entries by id), planned once per
+-- session: planning score_entries' query cost more than running it (about 10 ms against 2 ms for a
+-- chunk), and with ids the plan does not depend on how many entries the organisation has. The full
+-- ranking (ids null) keeps custom plans.
+create or replace function slotoptim_private.score_entries_by_id(p_gap_id bigint, p_at timestamptz,
+                                                                 p_entry_ids bigint[])
+returns table (
+  waitlist_entry_id bigint,
+  customer_id bigint,
+  service_id bigint,
+  slot tstzrange,
+  channel text,
+  channel_is_email_only boolean,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  last_offered_at timestamptz,
+  added_at timestamptz
+)
+language sql
+stable
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+  select * from slotoptim_private.score_entries(p_gap_id, p_at, p_entry_ids);
+$$;
+
+comment on function slotoptim_private.score_entries_by_id(bigint, timestamptz, bigint[]) is
+  'score_entries for the given entries (not null), with a plan kept for the session.';
+
 -- The ranked candidates of a gap: every one (p_k null, one row per customer in no particular order)
 -- or the best p_k in rank order (score, tier, last offered, added, entry), which equal the first p_k
 -- of the full ranking.
@@ -568,21 +604,14 @@ begin
     -- better tie-break (tier, added_at, entry) when the k-th was never offered anything.
     select count(*), min(x.static_points),
            array_agg(x.waitlist_entry_id) filter (
-             where x.n > v_prev_size
-               and (v_kth is null or x.ub > v_kth
-                    or (x.ub = v_kth and (v_kth_last is not null
+             where u.ub is not null
+               and (v_kth is null or u.ub > v_kth
+                    or (u.ub = v_kth and (v_kth_last is not null
                                           or (x.tier_rank, x.added_at, x.waitlist_entry_id)
                                              < (v_kth_tier, v_kth_added, v_kth_id)))))
       into v_static_rows, v_static_last, v_by_static
       from (select y.*,
-                   row_number() over (order by y.static_points desc, y.added_at, y.waitlist_entry_id) as n,
-                   round((v_full + y.static_points
-                          + v_gap.weight_fairness
-                            * least(greatest(round(100 * extract(epoch from p_at - y.added_at) / v_longest)::integer,
-                                             0), 100)
-                          + case when y.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
-                         / greatest(v_gap.weight_sum + case when y.moveup then v_gap.weight_earlier else 0 end, 1),
-                         2) as ub
+                   row_number() over (order by y.static_points desc, y.added_at, y.waitlist_entry_id) as n
               from (select ww.*
                       from unnest(v_compatible) as s(id)
                       cross join lateral (
@@ -592,24 +621,28 @@ begin
                          order by w0.static_points desc, w0.added_at, w0.waitlist_entry_id
                          limit v_page_size) as ww
                      order by ww.static_points desc, ww.added_at, ww.waitlist_entry_id
-                     limit v_page_size) as y) as x;
+                     limit v_page_size) as y) as x
+      -- The bound of the rows new in this round only (the prefix before them was checked already).
+      cross join lateral (
+        select case when x.n > v_prev_size
+                    then round((v_full + x.static_points
+                                + v_gap.weight_fairness
+                                  * least(greatest(round(100 * extract(epoch from p_at - x.added_at)
+                                                         / v_longest)::integer, 0), 100)
+                                + case when x.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                               / greatest(v_gap.weight_sum + case when x.moveup then v_gap.weight_earlier else 0 end, 1),
+                               2)
+               end as ub) as u;
     select count(*), max(x.added_at),
            array_agg(x.waitlist_entry_id) filter (
-             where x.n > v_prev_size
-               and (v_kth is null or x.ub > v_kth
-                    or (x.ub = v_kth and (v_kth_last is not null
+             where u.ub is not null
+               and (v_kth is null or u.ub > v_kth
+                    or (u.ub = v_kth and (v_kth_last is not null
                                           or (x.tier_rank, x.added_at, x.waitlist_entry_id)
                                              < (v_kth_tier, v_kth_added, v_kth_id)))))
       into v_age_rows, v_age_last, v_by_age
       from (select y.*,
-                   row_number() over (order by y.added_at, y.waitlist_entry_id) as n,
-                   round((v_full + y.static_points
-                          + v_gap.weight_fairness
-                            * least(greatest(round(100 * extract(epoch from p_at - y.added_at) / v_longest)::integer,
-                                             0), 100)
-                          + case when y.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
-                         / greatest(v_gap.weight_sum + case when y.moveup then v_gap.weight_earlier else 0 end, 1),
-                         2) as ub
+                   row_number() over (order by y.added_at, y.waitlist_entry_id) as n
               from (select ww.*
                       from unnest(v_compatible) as s(id)
                       cross join lateral (
@@ -619,7 +652,18 @@ begin
                          order by w0.added_at, w0.waitlist_entry_id
                          limit v_page_size) as ww
                      order by ww.added_at, ww.waitlist_entry_id
-                     limit v_page_size) as y) as x;
+                     limit v_page_size) as y) as x
+      -- The bound of the rows new in this round only (the prefix before them was checked already).
+      cross join lateral (
+        select case when x.n > v_prev_size
+                    then round((v_full + x.static_points
+                                + v_gap.weight_fairness
+                                  * least(greatest(round(100 * extract(epoch from p_at - x.added_at)
+                                                         / v_longest)::integer, 0), 100)
+                                + case when x.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                               / greatest(v_gap.weight_sum + case when x.moveup then v_gap.weight_earlier else 0 end, 1),
+                               2)
+               end as ub) as u;
     -- A shorter prefix than asked for is the whole list: every entry has been seen.
     v_exhausted := v_static_rows < v_page_size or v_age_rows < v_page_size;
     -- An entry may be new in one order and seen in the other already (or want two services).
@@ -721,7 +765,7 @@ begin
         from (select r.*,
                      row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
                                                  r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
-                from slotoptim_private.score_entries(p_gap_id, p_at, v_page) as r
+                from slotoptim_private.score_entries_by_id(p_gap_id, p_at, v_page) as r
                order by n
                limit p_k) as t;
       v_top := coalesce(v_top, '{}');
