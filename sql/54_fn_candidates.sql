@@ -400,19 +400,60 @@ $$;
 comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[]) is
   'The scored candidates of a gap among the given active entries (null: all): one row per customer, unordered.';
 
+-- score_entries for the bounded ranking's chunks (a few dozen entries by id), planned once per
+-- session: planning score_entries' query cost more than running it (about 10 ms against 2 ms for a
+-- chunk), and with ids the plan does not depend on how many entries the organisation has. The full
+-- ranking (ids null) keeps custom plans.
+create or replace function slotoptim_private.score_entries_by_id(p_gap_id bigint, p_at timestamptz,
+                                                                 p_entry_ids bigint[])
+returns table (
+  waitlist_entry_id bigint,
+  customer_id bigint,
+  service_id bigint,
+  slot tstzrange,
+  channel text,
+  channel_is_email_only boolean,
+  tier text,
+  score numeric,
+  time_points integer,
+  provider_points integer,
+  service_points integer,
+  travel_points integer,
+  lead_points integer,
+  response_points integer,
+  fairness_points integer,
+  last_offered_at timestamptz,
+  added_at timestamptz
+)
+language sql
+stable
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+  select * from slotoptim_private.score_entries(p_gap_id, p_at, p_entry_ids);
+$$;
+
+comment on function slotoptim_private.score_entries_by_id(bigint, timestamptz, bigint[]) is
+  'score_entries for the given entries (not null), with a plan kept for the session.';
+
 -- The ranked candidates of a gap: every one (p_k null, one row per customer in no particular order)
 -- or the best p_k in rank order (score, tier, last offered, added, entry), which equal the first p_k
 -- of the full ranking.
 --
--- Bounded path: each entry's score has an upper bound from its static parts (provider, service,
--- travel, responsiveness, wait) with full marks for the parts that depend on the slot (time, lead).
--- Entries that pass the filters needing no slot are scored in pages in order of (bound, tier,
--- added_at); once p_k candidates are known, an entry can still enter only with a higher bound than
--- the k-th score, or an equal one and a better tier/added_at when the k-th was never offered
--- anything; the walk stops at the first entry that cannot (pages grow fourfold each time). Only entries asking for a compatible service
--- are walked (the GIN index on service_ids). The rest of the candidates' filters apply in
--- score_entries, which sees the top p_k found so far again with each page, together with every
--- entry of the page's customers (each customer stands by their best entry).
+-- Bounded path: only entries wanting a compatible service are walked, through waitlist_want (their
+-- wanted services with the static score parts: travel and responsiveness points weighed into
+-- static_points, tier, added_at, move-up), in two index orders per service: best static_points
+-- first and longest wait first. Each round reads a longer prefix of both (fourfold); an entry in
+-- neither prefix scores at most the bound made of the first's last static_points, the second's
+-- last wait and full marks for the parts that depend on the gap and slot (time, lead, provider,
+-- service, and "earlier" when a move-up enrolment wants these services). New entries are checked
+-- on the index alone, then on the filters needing no slot with their exact bound (provider and
+-- service known), and scored in chunks in order of (bound, tier, added_at): once p_k candidates are
+-- known, an entry can still enter only with a higher bound than the k-th score, or an equal one and
+-- a better tier/added_at when the k-th was never offered anything. The walk stops when the bound of
+-- the unseen entries is below the k-th score. The rest of the candidates' filters apply in
+-- score_entries, which sees the top p_k found so far again with each chunk, together with every
+-- entry of the chunk's customers (each customer stands by their best entry).
 create or replace function slotoptim_private.rank_candidates(p_gap_id bigint, p_at timestamptz, p_k integer default null)
 returns table (
   waitlist_entry_id bigint,
@@ -446,17 +487,29 @@ declare
   v_longest numeric;
   v_page_size integer;
   v_page bigint[];
-  v_customers bigint[];
-  v_page_rows integer;
   v_small integer;
-  v_last_ub numeric;
-  v_last_tier integer;
-  v_last_added timestamptz;
-  v_last_id bigint;
-  v_next_ub numeric;
-  v_next_tier integer;
-  v_next_added timestamptz;
-  v_next_id bigint;
+  v_any_moveup boolean;
+  v_full integer;
+  v_prev_size integer := 0;
+  v_considered bigint[] := '{}';
+  v_new bigint[];
+  v_by_static bigint[];
+  v_static_rows integer;
+  v_static_last integer;
+  v_by_age bigint[];
+  v_age_rows integer;
+  v_age_last timestamptz;
+  v_exhausted boolean;
+  v_fairness integer;
+  v_threshold numeric;
+  v_pool bigint[];
+  v_pool_customers bigint[];
+  v_pool_ub numeric[];
+  v_pool_tier integer[];
+  v_pool_added timestamptz[];
+  v_i integer;
+  v_chunk integer;
+  v_rows jsonb;
   v_top bigint[] := '{}';
   v_kth numeric;
   v_kth_tier integer;
@@ -518,12 +571,14 @@ begin
   -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
   v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
                           greatest(4 * p_k, 256));
-  -- A small waitlist (a page, or up to 2,000 entries) is scored at once: below that, walking it cost
-  -- more than scoring it (1k entries: 35 ms walked, 11 ms at once; 10k: 55 ms walked, 111 ms at once).
+  -- A small waitlist (a page, or up to 2,000 entries) is scored at once: with the walk over
+  -- waitlist_want the two cost about the same there (1k entries, all wanting the gap's service:
+  -- 7.4 ms at once, 6.0 ms walked), and scoring at once takes one call.
   v_small := case when coalesce(pg_catalog.current_setting('slotoptim.rank_page_size', true), '') = ''
                   then greatest(v_page_size, 2000) else v_page_size end;
-  if (select count(*) from slotoptim_private.waitlist_entry as w
-       where w.org_id = v_gap.org_id and w.status = 'active') <= v_small then
+  if (select count(*) from (select from slotoptim_private.waitlist_entry as w
+                             where w.org_id = v_gap.org_id and w.status = 'active' limit v_small + 1) as x)
+     <= v_small then
     return query
       select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
              r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
@@ -534,119 +589,208 @@ begin
        limit p_k;
     return;
   end if;
+  -- Does any entry wanting these services hold a move-up enrolment? (Their bound also weighs "earlier".)
+  v_any_moveup := exists (select 1 from slotoptim_private.waitlist_want as ww
+                           where ww.org_id = v_gap.org_id and ww.service_id = any (v_compatible) and ww.moveup);
+  -- Full marks for the parts that depend on the gap or the slot (time, provider, service, lead).
+  v_full := (v_gap.weight_time + v_gap.weight_provider + v_gap.weight_service + v_gap.weight_lead) * 100;
   loop
-    with bound as (
-      -- The entry filters of score_entries that need no slot (the same tests, so no candidate is
-      -- lost), with each entry's bound and its static tie-breaks.
-      select w.id, w.customer_id, slotoptim_private.tier_rank(w.tier) as tier_rank, w.added_at,
-             round((v_gap.weight_time * 100
-                    + v_gap.weight_provider
-                      * case when w.provider_ids is null or v_gap.provider_id = any (w.provider_ids) then 100 else 40 end
-                    + v_gap.weight_service * case when w.service_ids && v_fitting then 100 else 60 end
-                    + v_gap.weight_travel
-                      * case when w.travel_minutes is null then 100
-                             else greatest(0, round(100 * (1 - w.travel_minutes::numeric
-                                                           / greatest(coalesce(w.max_travel_minutes, 60), 1))))
-                        end::integer
-                    + v_gap.weight_lead * 100
-                    + v_gap.weight_response
-                      * case when w.offers_received = 0 then 70
-                             else round(100.0 * w.offers_accepted / w.offers_received)::integer end
-                    + v_gap.weight_fairness
-                      * least(greatest(round(100 * extract(epoch from p_at - w.added_at) / v_longest)::integer, 0), 100)
-                    -- Move-up hook (issue 12): full marks for "earlier", weighed in as score_entries does.
-                    + case when w.moveup_appointment_id is null then 0 else v_gap.weight_earlier * 100 end
-                   )::numeric
-                   / greatest(v_gap.weight_sum
-                              + case when w.moveup_appointment_id is null then 0 else v_gap.weight_earlier end, 1),
-                   2) as ub
-        from slotoptim_private.waitlist_entry as w
-        join slotoptim_private.customer as c on c.id = w.customer_id
-       where w.org_id = v_gap.org_id
-         and w.status = 'active'
-         and w.service_ids && v_compatible
-         and c.opted_out_at is null
-         and not (v_gap.provider_id = any (w.excluded_provider_ids))
-         and w.consecutive_ignored < v_gap.fatigue_ignored_limit
-         and v_gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
-         -- Customers without a zone of their own (most) use the organisation's day, computed once.
-         and (w.preferred_days is null
-              or case when c.timezone is null
-                      then v_gap.org_first_dow = any (w.preferred_days) or v_gap.org_last_dow = any (w.preferred_days)
-                      else extract(isodow from greatest(v_gap.starts, p_at) at time zone c.timezone)::smallint
-                             = any (w.preferred_days)
-                        or extract(isodow from v_gap.ends at time zone c.timezone)::smallint = any (w.preferred_days)
-                 end)
-         and (w.latest_date is null
-              or case when c.timezone is null then v_gap.org_first_date
-                      else (greatest(v_gap.starts, p_at) at time zone c.timezone)::date end <= w.latest_date)
-         and (w.earliest_date is null
-              or case when c.timezone is null then v_gap.org_last_date
-                      else (v_gap.ends at time zone c.timezone)::date end >= w.earliest_date)
-         and (c.consent_sms or c.consent_whatsapp or c.consent_email)
-    ),
-    page as (
-      -- In the final order's terms: bound, then tier and added_at (no entry is known to have been
-      -- offered less recently than the k-th when that one never was). Only entries that may
-      -- still beat the k-th: a higher bound, or an equal one with a better tie-break.
-      select b.id, b.customer_id, b.ub, b.tier_rank, b.added_at
-        from bound as b
-       where (v_kth is null or b.ub > v_kth
-              or (b.ub = v_kth and (v_kth_last is not null
-                                    or (b.tier_rank, b.added_at, b.id) < (v_kth_tier, v_kth_added, v_kth_id))))
-         and (v_last_ub is null or b.ub < v_last_ub
-              or (b.ub = v_last_ub and (b.tier_rank, b.added_at, b.id) > (v_last_tier, v_last_added, v_last_id)))
-       order by b.ub desc, b.tier_rank, b.added_at, b.id
-       limit v_page_size + 1
-    ),
-    ordered as (
-      select p.*, row_number() over (order by p.ub desc, p.tier_rank, p.added_at, p.id) as n from page as p
-    )
-    -- The row after the page is only looked at: if it cannot beat the k-th, nothing after it can.
-    select array_agg(o.id) filter (where o.n <= v_page_size),
-           array_agg(distinct o.customer_id) filter (where o.n <= v_page_size),
-           count(*) filter (where o.n <= v_page_size),
-           (array_agg(o.ub order by o.n desc) filter (where o.n <= v_page_size))[1],
-           (array_agg(o.tier_rank order by o.n desc) filter (where o.n <= v_page_size))[1],
-           (array_agg(o.added_at order by o.n desc) filter (where o.n <= v_page_size))[1],
-           (array_agg(o.id order by o.n desc) filter (where o.n <= v_page_size))[1],
-           max(o.ub) filter (where o.n > v_page_size), max(o.tier_rank) filter (where o.n > v_page_size),
-           max(o.added_at) filter (where o.n > v_page_size), max(o.id) filter (where o.n > v_page_size)
-      into v_page, v_customers, v_page_rows, v_last_ub, v_last_tier, v_last_added, v_last_id,
-           v_next_ub, v_next_tier, v_next_added, v_next_id
-      from ordered as o;
-    exit when v_page is null;
-    -- A customer is represented by their best entry, and a worse entry of theirs may still win a
-    -- tie-break (tier, wait) that their best one loses: so every entry of the page's customers is
-    -- scored with it, and the best one stands for them.
-    v_page := array(select distinct x.id
-                      from (select unnest(v_top || v_page) as id
-                            union all
-                            select w.id from slotoptim_private.waitlist_entry as w
-                             where w.customer_id = any (v_customers) and w.org_id = v_gap.org_id
-                               and w.status = 'active') as x);
+    -- The first v_page_size rows of two orders of waitlist_want (one index-only scan per compatible
+    -- service, merged): best static parts (travel, responsiveness) first, and longest wait first. An
+    -- entry in neither prefix has static parts no better than the last of the first and has waited
+    -- no longer than the last of the second: v_threshold below bounds its score. Of the rows new in
+    -- this round (the prefixes grow), those whose bound from the index (full marks for the parts
+    -- that depend on the gap) may still beat the k-th go on: a higher bound, or an equal one with a
+    -- better tie-break (tier, added_at, entry) when the k-th was never offered anything.
+    select count(*), min(x.static_points),
+           array_agg(x.waitlist_entry_id) filter (
+             where u.ub is not null
+               and (v_kth is null or u.ub > v_kth
+                    or (u.ub = v_kth and (v_kth_last is not null
+                                          or (x.tier_rank, x.added_at, x.waitlist_entry_id)
+                                             < (v_kth_tier, v_kth_added, v_kth_id)))))
+      into v_static_rows, v_static_last, v_by_static
+      from (select y.*,
+                   row_number() over (order by y.static_points desc, y.added_at, y.waitlist_entry_id) as n
+              from (select ww.*
+                      from unnest(v_compatible) as s(id)
+                      cross join lateral (
+                        select w0.waitlist_entry_id, w0.static_points, w0.added_at, w0.tier_rank, w0.moveup
+                          from slotoptim_private.waitlist_want as w0
+                         where w0.org_id = v_gap.org_id and w0.service_id = s.id
+                         order by w0.static_points desc, w0.added_at, w0.waitlist_entry_id
+                         limit v_page_size) as ww
+                     order by ww.static_points desc, ww.added_at, ww.waitlist_entry_id
+                     limit v_page_size) as y) as x
+      -- The bound of the rows new in this round only (the prefix before them was checked already).
+      cross join lateral (
+        select case when x.n > v_prev_size
+                    then round((v_full + x.static_points
+                                + v_gap.weight_fairness
+                                  * least(greatest(round(100 * extract(epoch from p_at - x.added_at)
+                                                         / v_longest)::integer, 0), 100)
+                                + case when x.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                               / greatest(v_gap.weight_sum + case when x.moveup then v_gap.weight_earlier else 0 end, 1),
+                               2)
+               end as ub) as u;
+    select count(*), max(x.added_at),
+           array_agg(x.waitlist_entry_id) filter (
+             where u.ub is not null
+               and (v_kth is null or u.ub > v_kth
+                    or (u.ub = v_kth and (v_kth_last is not null
+                                          or (x.tier_rank, x.added_at, x.waitlist_entry_id)
+                                             < (v_kth_tier, v_kth_added, v_kth_id)))))
+      into v_age_rows, v_age_last, v_by_age
+      from (select y.*,
+                   row_number() over (order by y.added_at, y.waitlist_entry_id) as n
+              from (select ww.*
+                      from unnest(v_compatible) as s(id)
+                      cross join lateral (
+                        select w0.waitlist_entry_id, w0.static_points, w0.added_at, w0.tier_rank, w0.moveup
+                          from slotoptim_private.waitlist_want as w0
+                         where w0.org_id = v_gap.org_id and w0.service_id = s.id
+                         order by w0.added_at, w0.waitlist_entry_id
+                         limit v_page_size) as ww
+                     order by ww.added_at, ww.waitlist_entry_id
+                     limit v_page_size) as y) as x
+      -- The bound of the rows new in this round only (the prefix before them was checked already).
+      cross join lateral (
+        select case when x.n > v_prev_size
+                    then round((v_full + x.static_points
+                                + v_gap.weight_fairness
+                                  * least(greatest(round(100 * extract(epoch from p_at - x.added_at)
+                                                         / v_longest)::integer, 0), 100)
+                                + case when x.moveup then v_gap.weight_earlier * 100 else 0 end)::numeric
+                               / greatest(v_gap.weight_sum + case when x.moveup then v_gap.weight_earlier else 0 end, 1),
+                               2)
+               end as ub) as u;
+    -- A shorter prefix than asked for is the whole list: every entry has been seen.
+    v_exhausted := v_static_rows < v_page_size or v_age_rows < v_page_size;
+    -- An entry may be new in one order and seen in the other already (or want two services).
+    v_new := array(select distinct x.id from unnest(coalesce(v_by_static, '{}') || coalesce(v_by_age, '{}')) as x(id)
+                    where not (x.id = any (v_considered)));
+    v_considered := v_considered || v_new;
 
-    select array_agg(t.waitlist_entry_id order by t.n), count(*),
-           (array_agg(t.score order by t.n desc))[1], (array_agg(slotoptim_private.tier_rank(t.tier) order by t.n desc))[1],
-           (array_agg(t.added_at order by t.n desc))[1], (array_agg(t.waitlist_entry_id order by t.n desc))[1],
-           (array_agg(t.last_offered_at order by t.n desc))[1]
-      into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last
-      from (select r.waitlist_entry_id, r.score, r.tier, r.added_at, r.last_offered_at,
-                   row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
-                                               r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
-              from slotoptim_private.score_entries(p_gap_id, p_at, v_page) as r
-             order by n
-             limit p_k) as t;
-    v_top := coalesce(v_top, '{}');
-    if v_found < p_k then
-      v_kth := null;
+    -- The new entries that pass the filters needing no slot (the same tests as score_entries, so no
+    -- candidate is lost), with their exact bound, in the final order's terms: bound, then tier and
+    -- added_at (no entry is known to have been offered less recently than the k-th when that one
+    -- never was).
+    select array_agg(b.id order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.customer_id order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.ub order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.tier_rank order by b.ub desc, b.tier_rank, b.added_at, b.id),
+           array_agg(b.added_at order by b.ub desc, b.tier_rank, b.added_at, b.id)
+      into v_pool, v_pool_customers, v_pool_ub, v_pool_tier, v_pool_added
+      from (
+        select w.id, w.customer_id, ww.tier_rank, w.added_at,
+               round((v_gap.weight_time * 100
+                      + v_gap.weight_provider
+                        * case when w.provider_ids is null or v_gap.provider_id = any (w.provider_ids) then 100 else 40 end
+                      + v_gap.weight_service * case when w.service_ids && v_fitting then 100 else 60 end
+                      + v_gap.weight_travel * ww.travel_points
+                      + v_gap.weight_lead * 100
+                      + v_gap.weight_response * ww.response_points
+                      + v_gap.weight_fairness
+                        * least(greatest(round(100 * extract(epoch from p_at - w.added_at) / v_longest)::integer, 0), 100)
+                      -- Move-up hook (issue 12): full marks for "earlier", weighed in as score_entries does.
+                      + case when ww.moveup then v_gap.weight_earlier * 100 else 0 end
+                     )::numeric
+                     / greatest(v_gap.weight_sum + case when ww.moveup then v_gap.weight_earlier else 0 end, 1),
+                     2) as ub
+          from slotoptim_private.waitlist_entry as w
+          -- One of the entry's want rows: its static parts (the same in each).
+          cross join lateral (
+            select w1.tier_rank, w1.travel_points, w1.response_points, w1.moveup
+              from slotoptim_private.waitlist_want as w1
+             where w1.org_id = w.org_id and w1.waitlist_entry_id = w.id
+             limit 1) as ww
+          -- The customer by its key, entry by entry (offset 0 keeps the planner from hashing every
+          -- customer of the organisation for a few entries).
+          cross join lateral (
+            select c0.timezone, c0.opted_out_at, c0.consent_sms, c0.consent_whatsapp, c0.consent_email
+              from slotoptim_private.customer as c0
+             where c0.id = w.customer_id
+            offset 0) as c
+         where w.id = any (v_new)
+           and w.org_id = v_gap.org_id
+           and w.status = 'active'
+           and c.opted_out_at is null
+           and not (v_gap.provider_id = any (w.excluded_provider_ids))
+           and w.consecutive_ignored < v_gap.fatigue_ignored_limit
+           and v_gap.ends - p_at > make_interval(mins => w.lead_time_minutes)
+           -- Customers without a zone of their own (most) use the organisation's day, computed once.
+           and (w.preferred_days is null
+                or case when c.timezone is null
+                        then v_gap.org_first_dow = any (w.preferred_days) or v_gap.org_last_dow = any (w.preferred_days)
+                        else extract(isodow from greatest(v_gap.starts, p_at) at time zone c.timezone)::smallint
+                               = any (w.preferred_days)
+                          or extract(isodow from v_gap.ends at time zone c.timezone)::smallint = any (w.preferred_days)
+                   end)
+           and (w.latest_date is null
+                or case when c.timezone is null then v_gap.org_first_date
+                        else (greatest(v_gap.starts, p_at) at time zone c.timezone)::date end <= w.latest_date)
+           and (w.earliest_date is null
+                or case when c.timezone is null then v_gap.org_last_date
+                        else (v_gap.ends at time zone c.timezone)::date end >= w.earliest_date)
+           and (c.consent_sms or c.consent_whatsapp or c.consent_email)
+      ) as b;
+
+    -- Scored in chunks in bound order, each with the top p_k so far; the pool ends at the first
+    -- entry that cannot beat the k-th (in this order, none after it can either).
+    v_i := 1;
+    v_chunk := greatest(2 * p_k, v_page_size / 16, 1);
+    while v_i <= coalesce(cardinality(v_pool), 0) loop
+      exit when v_kth is not null
+            and not (v_pool_ub[v_i] > v_kth
+                     or (v_pool_ub[v_i] = v_kth
+                         and (v_kth_last is not null
+                              or (v_pool_tier[v_i], v_pool_added[v_i], v_pool[v_i])
+                                 < (v_kth_tier, v_kth_added, v_kth_id))));
+      -- A customer is represented by their best entry, and a worse entry of theirs may still win a
+      -- tie-break (tier, wait) that their best one loses: so every entry of the chunk's customers is
+      -- scored with it, and the best one stands for them.
+      v_page := array(select distinct x.id
+                        from (select unnest(v_top || v_pool[v_i:v_i + v_chunk - 1]) as id
+                              union all
+                              select w.id from slotoptim_private.waitlist_entry as w
+                               where w.customer_id = any (v_pool_customers[v_i:v_i + v_chunk - 1])
+                                 and w.org_id = v_gap.org_id and w.status = 'active') as x);
+      select array_agg(t.waitlist_entry_id order by t.n), count(*),
+             (array_agg(t.score order by t.n desc))[1],
+             (array_agg(slotoptim_private.tier_rank(t.tier) order by t.n desc))[1],
+             (array_agg(t.added_at order by t.n desc))[1], (array_agg(t.waitlist_entry_id order by t.n desc))[1],
+             (array_agg(t.last_offered_at order by t.n desc))[1],
+             jsonb_agg(to_jsonb(t) order by t.n)
+        into v_top, v_found, v_kth, v_kth_tier, v_kth_added, v_kth_id, v_kth_last, v_rows
+        from (select r.*,
+                     row_number() over (order by r.score desc, slotoptim_private.tier_rank(r.tier),
+                                                 r.last_offered_at asc nulls first, r.added_at, r.waitlist_entry_id) as n
+                from slotoptim_private.score_entries_by_id(p_gap_id, p_at, v_page) as r
+               order by n
+               limit p_k) as t;
+      v_top := coalesce(v_top, '{}');
+      if v_found < p_k then
+        v_kth := null;
+      end if;
+      v_i := v_i + v_chunk;
+      v_chunk := v_chunk * 2;
+    end loop;
+
+    exit when v_exhausted;
+    -- No unseen entry scores above v_threshold; the walk ends when that cannot beat the k-th (an
+    -- equal bound may still win on a tie-break the indexes do not tell: the walk goes on).
+    v_fairness := least(greatest(round(100 * extract(epoch from p_at - v_age_last) / v_longest)::integer, 0), 100);
+    v_threshold := round((v_full + v_static_last + v_gap.weight_fairness * v_fairness)::numeric
+                         / greatest(v_gap.weight_sum, 1), 2);
+    if v_any_moveup then
+      v_threshold := greatest(v_threshold,
+                              round((v_full + v_static_last + v_gap.weight_fairness * v_fairness
+                                     + v_gap.weight_earlier * 100)::numeric
+                                    / greatest(v_gap.weight_sum + v_gap.weight_earlier, 1), 2));
     end if;
-    exit when v_next_id is null;
-    exit when v_kth is not null
-          and (v_next_ub < v_kth
-               or (v_next_ub = v_kth and v_kth_last is null
-                   and (v_next_tier, v_next_added, v_next_id) > (v_kth_tier, v_kth_added, v_kth_id)));
-    -- Each page costs a scan of the bounds: pages grow, so a long walk takes few of them.
+    exit when v_kth is not null and v_threshold < v_kth;
+    -- Prefixes grow fourfold: a long walk takes few rounds.
+    v_prev_size := v_page_size;
     v_page_size := v_page_size * 4;
   end loop;
 
@@ -654,9 +798,13 @@ begin
     select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
            r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
            r.response_points, r.fairness_points, r.last_offered_at
-      from slotoptim_private.score_entries(p_gap_id, p_at, v_top) as r
-     order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
-              r.waitlist_entry_id;
+      -- The rows as score_entries gave them (scoring the top again would cost a call).
+      from jsonb_to_recordset(coalesce(v_rows, '[]')) as r(
+             waitlist_entry_id bigint, customer_id bigint, service_id bigint, slot tstzrange, channel text,
+             channel_is_email_only boolean, tier text, score numeric, time_points integer, provider_points integer,
+             service_points integer, travel_points integer, lead_points integer, response_points integer,
+             fairness_points integer, last_offered_at timestamptz, n bigint)
+     order by r.n;
 end;
 $$;
 
