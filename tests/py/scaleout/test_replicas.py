@@ -140,7 +140,9 @@ def test_a_killed_engines_messages_are_sent_by_the_others_after_its_lease(
         victim.kill()  # mid-burst: its batch is claimed and unsent
 
         wait_for(f"{BURST} offers to be sent", lambda: count(conn, OFFERS_SENT) >= BURST)
-        assert len(its_batch) == 40
+        # Its batch, and the next one when it had claimed it while the first was sent
+        # (listener/sender.py claims a batch ahead): both wait for the lease.
+        assert len(its_batch) in (40, 80)
         rows = conn.execute(
             "select id, status, attempts, sent_at from slotoptim_private.message where id = any(%s)",
             ([r["id"] for r in its_batch],),
