@@ -400,10 +400,12 @@ $$;
 comment on function slotoptim_private.score_entries(bigint, timestamptz, bigint[]) is
   'The scored candidates of a gap among the given active entries (null: all): one row per customer, unordered.';
 
--- score_entries for the bounded ranking's chunks (a few dozen entries by id), planned once per
--- session: planning score_entries' query cost more than running it (about 10 ms against 2 ms for a
--- chunk), and with ids the plan does not depend on how many entries the organisation has. The full
--- ranking (ids null) keeps custom plans.
+-- score_entries for the bounded ranking's chunks (a few dozen entries by id) and for a small
+-- waitlist scored at once (ids null, at most 2,000 active entries), planned once per session:
+-- planning score_entries' query cost more than running it (about 10 ms against 2 ms for a chunk;
+-- 2.5 of the 4 ms of a 1k-entry ranking), and the plan does not depend on how many entries the
+-- organisation has (its id comes from the gap at run time). The full ranking (rank_candidates with
+-- k null, any size) keeps custom plans.
 create or replace function slotoptim_private.score_entries_by_id(p_gap_id bigint, p_at timestamptz,
                                                                  p_entry_ids bigint[])
 returns table (
@@ -434,7 +436,7 @@ as $$
 $$;
 
 comment on function slotoptim_private.score_entries_by_id(bigint, timestamptz, bigint[]) is
-  'score_entries for the given entries (not null), with a plan kept for the session.';
+  'score_entries for the given entries (null: all, for a small waitlist), with a plan kept for the session.';
 
 -- The ranked candidates of a gap: every one (p_k null, one row per customer in no particular order)
 -- or the best p_k in rank order (score, tier, last offered, added, entry), which equal the first p_k
@@ -530,6 +532,35 @@ begin
     return;
   end if;
 
+  -- Pages a few times the wave: most waves end after the first.
+  -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
+  v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
+                          greatest(4 * p_k, 256));
+  -- A small waitlist (a page, or up to 2,000 entries) is scored at once: with the walk over
+  -- waitlist_want the two cost about the same there (1k entries, all wanting the gap's service:
+  -- 7.4 ms at once, 6.0 ms walked), and scoring at once takes one call. It is counted first,
+  -- before the walk's look-ups (gap, fitting and compatible services, longest wait): score_entries
+  -- makes its own, and an unknown or closed gap, or one no service fits, gives no row there either.
+  -- The scoring runs on score_entries_by_id's generic plan: this function's force_custom_plan
+  -- reaches the calls it makes, and planning score_entries afresh each time took about 2.5 ms of a
+  -- 1k-entry ranking's 4 (the organisation comes from the gap at run time in either plan).
+  v_small := case when coalesce(pg_catalog.current_setting('slotoptim.rank_page_size', true), '') = ''
+                  then greatest(v_page_size, 2000) else v_page_size end;
+  if (select count(*) from (select from slotoptim_private.waitlist_entry as w
+                             where w.org_id = (select g.org_id from slotoptim_private.gap as g where g.id = p_gap_id)
+                               and w.status = 'active' limit v_small + 1) as x)
+     <= v_small then
+    return query
+      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
+             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
+             r.response_points, r.fairness_points, r.last_offered_at
+        from slotoptim_private.score_entries_by_id(p_gap_id, p_at, null) as r
+       order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
+                r.waitlist_entry_id
+       limit p_k;
+    return;
+  end if;
+
   select g.org_id, g.provider_id, lower(g.during) as starts, upper(g.during) as ends, o.timezone as org_tz,
          extract(isodow from greatest(lower(g.during), p_at) at time zone o.timezone)::smallint as org_first_dow,
          extract(isodow from upper(g.during) at time zone o.timezone)::smallint as org_last_dow,
@@ -567,28 +598,6 @@ begin
     from slotoptim_private.waitlist_entry as w
    where w.org_id = v_gap.org_id and w.status = 'active';
 
-  -- Pages a few times the wave: most waves end after the first.
-  -- (slotoptim.rank_page_size, a test knob, makes pages small enough to exercise the bound.)
-  v_page_size := coalesce(nullif(pg_catalog.current_setting('slotoptim.rank_page_size', true), '')::integer,
-                          greatest(4 * p_k, 256));
-  -- A small waitlist (a page, or up to 2,000 entries) is scored at once: with the walk over
-  -- waitlist_want the two cost about the same there (1k entries, all wanting the gap's service:
-  -- 7.4 ms at once, 6.0 ms walked), and scoring at once takes one call.
-  v_small := case when coalesce(pg_catalog.current_setting('slotoptim.rank_page_size', true), '') = ''
-                  then greatest(v_page_size, 2000) else v_page_size end;
-  if (select count(*) from (select from slotoptim_private.waitlist_entry as w
-                             where w.org_id = v_gap.org_id and w.status = 'active' limit v_small + 1) as x)
-     <= v_small then
-    return query
-      select r.waitlist_entry_id, r.customer_id, r.service_id, r.slot, r.channel, r.channel_is_email_only, r.tier,
-             r.score, r.time_points, r.provider_points, r.service_points, r.travel_points, r.lead_points,
-             r.response_points, r.fairness_points, r.last_offered_at
-        from slotoptim_private.score_entries(p_gap_id, p_at, null) as r
-       order by r.score desc, slotoptim_private.tier_rank(r.tier), r.last_offered_at asc nulls first, r.added_at,
-                r.waitlist_entry_id
-       limit p_k;
-    return;
-  end if;
   -- Does any entry wanting these services hold a move-up enrolment? (Their bound also weighs "earlier".)
   v_any_moveup := exists (select 1 from slotoptim_private.waitlist_want as ww
                            where ww.org_id = v_gap.org_id and ww.service_id = any (v_compatible) and ww.moveup);

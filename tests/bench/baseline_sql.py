@@ -31,5 +31,9 @@ def apply_baseline(conn: psycopg.Connection[Any], files: tuple[str, ...] = FILES
     goes first: the old two-argument one would be ambiguous beside its default)."""
     if "54_fn_candidates.sql" in files:
         conn.execute("drop function if exists slotoptim_private.rank_candidates(bigint, timestamptz, integer) cascade")
+    if "50_fn_gaps.sql" in files:
+        # slotoptim.gaps returns starts_at and ends_at now: the old result type needs a drop first.
+        conn.execute("drop function if exists slotoptim.gaps(text, tstzrange, text)")
+        conn.execute("drop function if exists slotoptim.gaps(tstzrange)")
     for name in files:
         conn.execute(baseline_text(name).encode())
