@@ -48,24 +48,38 @@ begin
     select array_agg(o.id) into v_ids from old_rows as o where o.status = 'active';
   else
     -- Only entries whose wanted services or static score parts changed (an update of, say,
-    -- consecutive_ignored or closes_at leaves their rows as they are).
-    select array_agg(n.id) into v_ids
-      from new_rows as n
-      join old_rows as o on o.id = n.id
-     where (n.status = 'active' or o.status = 'active')
-       and (n.status, n.org_id, n.customer_id, n.service_ids, n.added_at, n.tier, n.travel_minutes,
-            n.max_travel_minutes, n.offers_received, n.offers_accepted, n.moveup_appointment_id)
-           is distinct from
-           (o.status, o.org_id, o.customer_id, o.service_ids, o.added_at, o.tier, o.travel_minutes,
-            o.max_travel_minutes, o.offers_received, o.offers_accepted, o.moveup_appointment_id);
+    -- consecutive_ignored or closes_at leaves their rows as they are). EXCEPT pairs the old and new
+    -- rows by hashing: the planner takes a transition table for one row, and a join of the two
+    -- would run as a nested loop, quadratic in a wave's thousands of updated entries.
+    -- waitlist_want_rows keeps only the active ones.
+    select array_agg(c.id) into v_ids
+      from (select n.id, n.status, n.org_id, n.customer_id, n.service_ids, n.added_at, n.tier, n.travel_minutes,
+                   n.max_travel_minutes, n.offers_received, n.offers_accepted, n.moveup_appointment_id
+              from new_rows as n
+            except
+            select o.id, o.status, o.org_id, o.customer_id, o.service_ids, o.added_at, o.tier, o.travel_minutes,
+                   o.max_travel_minutes, o.offers_received, o.offers_accepted, o.moveup_appointment_id
+              from old_rows as o) as c;
   end if;
   if v_ids is null then
     return null;
   end if;
-  if tg_op <> 'INSERT' then
-    -- By the primary key: the organisation the rows were kept under, and the entry.
+  -- By the primary key: the organisation the rows were kept under, and the entry; each old row
+  -- probes the index (an array test per row, `= any (v_ids)`, would be quadratic again).
+  if tg_op = 'DELETE' then
     delete from slotoptim_private.waitlist_want as ww
-     using (select distinct o.org_id, o.id from old_rows as o where o.id = any (v_ids)) as gone
+     using old_rows as o
+     where o.status = 'active' and ww.org_id = o.org_id and ww.waitlist_entry_id = o.id;
+  elsif tg_op = 'UPDATE' then
+    -- The old versions of the changed entries (the ids of v_ids), paired by hashing as above.
+    delete from slotoptim_private.waitlist_want as ww
+     using (select o.id, o.status, o.org_id, o.customer_id, o.service_ids, o.added_at, o.tier, o.travel_minutes,
+                   o.max_travel_minutes, o.offers_received, o.offers_accepted, o.moveup_appointment_id
+              from old_rows as o
+            except
+            select n.id, n.status, n.org_id, n.customer_id, n.service_ids, n.added_at, n.tier, n.travel_minutes,
+                   n.max_travel_minutes, n.offers_received, n.offers_accepted, n.moveup_appointment_id
+              from new_rows as n) as gone
      where ww.org_id = gone.org_id and ww.waitlist_entry_id = gone.id;
   end if;
   if tg_op <> 'DELETE' then

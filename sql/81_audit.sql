@@ -371,6 +371,9 @@ begin
       language plpgsql
       security definer
       set search_path = ''
+      -- The planner takes a transition table for one row: an update's join of old and new rows
+      -- would run as a nested loop, quadratic in a statement's rows (a wave updates thousands).
+      set enable_nestloop = off
       as $body$
       declare
         v_mark boolean := pg_catalog.current_setting('slotoptim.audit_unsealed', true) is distinct from 'on';
