@@ -49,10 +49,9 @@ begin
              or (d.status = 'sending' and d.locked_until < claim_messages.at))
         -- A claim filled the offer's gap and the engine has yet to retract the offer (and cancel
         -- this message): never sent.
-        and (d.offer_id is null
-             or not exists (select 1 from slotoptim_private.offer_retraction as r
-                             where r.gap_id = (select o.gap_id from slotoptim_private.offer as o
-                                                where o.id = d.offer_id and o.status in ('open', 'awaiting_approval'))))
+        and not exists (select 1 from slotoptim_private.offer as o
+                         where o.id = d.offer_id and o.status in ('open', 'awaiting_approval')
+                           and slotoptim_private.retraction_pending(o.gap_id))
       order by d.not_before, d.id
       limit claim_messages.max_messages
         for update skip locked)
